@@ -1,0 +1,10 @@
+//! Hearth's domain model: the configuration (schema, validation, persistence, OpenClaw import),
+//! routing of an identity to an agent and a model, and agents' tool policy.
+//!
+//! Everything here is pure or file-system only: no network, no async runtime. The gateway,
+//! the services and the app build on these types.
+
+pub mod config;
+pub mod secret_ref;
+
+pub use secret_ref::{SecretRef, SecretRefError};
