@@ -5,6 +5,6 @@
 //! the services and the app build on these types.
 
 pub mod config;
-pub mod secret_ref;
+pub mod secret;
 
-pub use secret_ref::{SecretRef, SecretRefError};
+pub use secret::{Secret, SecretRef, SecretRefError};

@@ -1,7 +1,49 @@
-//! References to secrets. The config file never holds a secret, only where to find one:
-//! `keychain:NAME` (the platform's secret store) or `env:NAME` (an environment variable).
+//! Secrets as a type. The config file never holds a secret, only a reference to where one lives:
+//! `keychain:NAME` (the platform's secret store) or `env:NAME` (an environment variable). A loaded
+//! secret is a `Secret<T>`, which prints `*****` in Debug, Display and Serialize.
 
 use std::{fmt, str::FromStr};
+
+/// A secret value. Its Debug, Display and Serialize print `*****`; only `expose` gives the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Secret<T> {
+        Secret(value)
+    }
+
+    /// The secret itself. Call sites are easy to audit: grep for `expose`.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> From<T> for Secret<T> {
+    fn from(value: T) -> Secret<T> {
+        Secret(value)
+    }
+}
+
+const REDACTED: &str = "*****";
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl<T> fmt::Display for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl<T> serde::Serialize for Secret<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(REDACTED)
+    }
+}
 
 /// Where a secret lives.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -86,6 +128,16 @@ impl fmt::Display for SecretRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_never_prints_its_value() {
+        let secret = Secret::new("sk-live-123".to_owned());
+        assert_eq!(format!("{secret:?}"), "*****");
+        assert_eq!(format!("{secret}"), "*****");
+        assert_eq!(serde_json::to_string(&secret).unwrap(), "\"*****\"");
+        assert_eq!(format!("{:?}", Some(&secret)), "Some(*****)");
+        assert_eq!(secret.expose(), "sk-live-123");
+    }
 
     #[test]
     fn parses_both_kinds_and_prints_them_back() {
