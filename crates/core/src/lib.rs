@@ -5,6 +5,9 @@
 //! the services and the app build on these types.
 
 pub mod config;
+pub mod import;
+pub mod policy;
+pub mod routing;
 pub mod secret;
 
 pub use secret::{Secret, SecretRef, SecretRefError};

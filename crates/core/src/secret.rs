@@ -141,7 +141,11 @@ mod tests {
 
     #[test]
     fn parses_both_kinds_and_prints_them_back() {
-        for text in ["keychain:hearth.admin", "env:OPENAI_API_KEY", "keychain:mlx-key_2"] {
+        for text in [
+            "keychain:hearth.admin",
+            "env:OPENAI_API_KEY",
+            "keychain:mlx-key_2",
+        ] {
             let parsed: SecretRef = text.parse().unwrap();
             assert_eq!(parsed.to_string(), text);
         }
@@ -149,8 +153,14 @@ mod tests {
 
     #[test]
     fn refuses_literals_and_bad_names() {
-        assert_eq!("sk-abc123".parse::<SecretRef>(), Err(SecretRefError::Literal));
-        assert_eq!("ollama-local".parse::<SecretRef>(), Err(SecretRefError::Literal));
+        assert_eq!(
+            "sk-abc123".parse::<SecretRef>(),
+            Err(SecretRefError::Literal)
+        );
+        assert_eq!(
+            "ollama-local".parse::<SecretRef>(),
+            Err(SecretRefError::Literal)
+        );
         assert!(matches!(
             "keychain:".parse::<SecretRef>(),
             Err(SecretRefError::BadKeychainName(_))
@@ -159,6 +169,9 @@ mod tests {
             "keychain:a b".parse::<SecretRef>(),
             Err(SecretRefError::BadKeychainName(_))
         ));
-        assert!(matches!("env:1X".parse::<SecretRef>(), Err(SecretRefError::BadEnvName(_))));
+        assert!(matches!(
+            "env:1X".parse::<SecretRef>(),
+            Err(SecretRefError::BadEnvName(_))
+        ));
     }
 }

@@ -25,7 +25,9 @@ impl DurationSpec {
 
 /// Why a duration string was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a duration: write a whole number and a unit, like `500ms`, `30s`, `10m` or `24h`")]
+#[error(
+    "`{0}` is not a duration: write a whole number and a unit, like `500ms`, `30s`, `10m` or `24h`"
+)]
 pub struct DurationError(pub String);
 
 impl FromStr for DurationSpec {
@@ -115,7 +117,16 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_duration() {
-        for text in ["", "5", "s", "5 sec", "-5s", "0s", "1.5s", "99999999999999999999h"] {
+        for text in [
+            "",
+            "5",
+            "s",
+            "5 sec",
+            "-5s",
+            "0s",
+            "1.5s",
+            "99999999999999999999h",
+        ] {
             assert!(text.parse::<DurationSpec>().is_err(), "{text:?} parsed");
         }
     }

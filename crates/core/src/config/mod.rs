@@ -5,7 +5,14 @@
 pub mod diagnostic;
 pub mod duration;
 pub mod file;
+pub mod model;
+pub mod schema;
+pub mod shape;
+pub mod store;
+pub mod validate;
 
 pub use diagnostic::{Diagnostic, JsonPath, Severity};
 pub use duration::DurationSpec;
 pub use file::ConfigFile;
+pub use model::{Config, ModelRef};
+pub use validate::{Environment, Validated, validate_str, validate_value};

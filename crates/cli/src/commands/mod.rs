@@ -1,0 +1,17 @@
+//! One module per command group.
+
+pub mod config;
+pub mod policy;
+pub mod route;
+pub mod token;
+
+use hearth_core::config::{Validated, store};
+
+use crate::{Context, error::CliError, output};
+
+/// Loads and validates the configuration, printing warnings; errors are printed and fail.
+pub fn load(context: &Context) -> Result<Validated, CliError> {
+    let loaded = store::load(&context.paths)?;
+    output::diagnostics(&loaded.validated.warnings);
+    Ok(loaded.validated)
+}

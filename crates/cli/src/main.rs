@@ -1,0 +1,87 @@
+//! `hearth`: the command line of a Hearth gateway. The offline commands here work on the
+//! configuration file and the secret store alone; they need no running instance.
+
+mod commands;
+mod error;
+mod output;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+use hearth_core::config::store::Paths;
+
+use crate::error::{CliError, CliResult};
+
+/// Hearth: a private AI host. Routes agents' model traffic to local inference servers.
+#[derive(Debug, Parser)]
+#[command(name = "hearth", version, about, propagate_version = true)]
+struct Cli {
+    /// The configuration file (default: the platform's config dir, or $HEARTH_CONFIG).
+    #[arg(long, global = true, value_name = "FILE", env = "HEARTH_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read, check and edit the configuration.
+    #[command(subcommand)]
+    Config(commands::config::ConfigCommand),
+    /// Which agent and model a request would reach, and why.
+    #[command(subcommand)]
+    Route(commands::route::RouteCommand),
+    /// An agent's effective tool policy.
+    #[command(subcommand)]
+    Policy(commands::policy::PolicyCommand),
+    /// Show or rotate the admin and client tokens.
+    #[command(subcommand)]
+    Token(commands::token::TokenCommand),
+    /// Put secrets (API keys) into the secret store, or remove them.
+    #[command(subcommand)]
+    Secret(commands::token::SecretCommand),
+}
+
+/// Everything a command needs to find its files and secrets.
+#[derive(Debug)]
+pub struct Context {
+    pub paths: Paths,
+}
+
+impl Context {
+    /// The platform secret store; `HEARTH_KEYRING_SERVICE` names the service its entries live
+    /// under (tests use their own, so they never touch a user's real tokens).
+    pub fn secret_store(&self) -> Result<hearth_secrets::KeyringStore, CliError> {
+        let store = hearth_secrets::KeyringStore::new()?;
+        Ok(match std::env::var("HEARTH_KEYRING_SERVICE") {
+            Ok(service) if !service.is_empty() => store.with_service(&service),
+            _ => store,
+        })
+    }
+}
+
+fn run(cli: Cli) -> CliResult {
+    let mut paths = Paths::from_env().map_err(CliError::environment)?;
+    if let Some(config) = cli.config {
+        paths.config_file = config;
+    }
+    let context = Context { paths };
+    match cli.command {
+        Command::Config(command) => commands::config::run(&context, command),
+        Command::Route(command) => commands::route::run(&context, command),
+        Command::Policy(command) => commands::policy::run(&context, command),
+        Command::Token(command) => commands::token::run_token(&context, command),
+        Command::Secret(command) => commands::token::run_secret(&context, command),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            output::note(format!("hearth: {}", error.message()));
+            error.exit_code()
+        }
+    }
+}
