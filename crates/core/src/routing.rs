@@ -79,7 +79,9 @@ pub struct Verdict {
 pub enum Outcome {
     Won,
     /// Matched, but another binding was more specific, or as specific and earlier.
-    Outranked { by: usize },
+    Outranked {
+        by: usize,
+    },
     /// A field did not match.
     Mismatch {
         field: &'static str,
@@ -126,9 +128,8 @@ pub fn route(config: &Config, client: Option<&str>, claims: &Claims) -> Route {
         let outcome = match mismatch(&binding.matcher, &client.name, claims) {
             Some(outcome) => outcome,
             None => {
-                let better = best.is_none_or(|best| {
-                    binding.matcher.specificity() > best.matcher.specificity()
-                });
+                let better = best
+                    .is_none_or(|best| binding.matcher.specificity() > best.matcher.specificity());
                 if better {
                     best = Some(binding);
                 }
@@ -151,7 +152,13 @@ pub fn route(config: &Config, client: Option<&str>, claims: &Claims) -> Route {
             index: winner.index,
             rank: winner.matcher.rank_name(),
         };
-        return finish(config, winner.agent.clone(), reason, ignored_claims, verdicts);
+        return finish(
+            config,
+            winner.agent.clone(),
+            reason,
+            ignored_claims,
+            verdicts,
+        );
     }
     finish(
         config,
@@ -210,7 +217,10 @@ impl fmt::Display for Route {
         writeln!(f, "agent:    {}", self.agent)?;
         match &self.model {
             Some(model) => writeln!(f, "model:    {model} (provider {})", model.provider)?,
-            None => writeln!(f, "model:    none (set models.primary or the agent's model)")?,
+            None => writeln!(
+                f,
+                "model:    none (set models.primary or the agent's model)"
+            )?,
         }
         let because = match &self.reason {
             Reason::Binding { index, rank } => {
@@ -244,7 +254,11 @@ impl fmt::Display for Route {
                 },
                 Outcome::Skipped => "not consulted for anonymous callers".to_owned(),
             };
-            writeln!(f, "  bindings[{}] → {}: {what}", verdict.index, verdict.agent)?;
+            writeln!(
+                f,
+                "  bindings[{}] → {}: {what}",
+                verdict.index, verdict.agent
+            )?;
         }
         Ok(())
     }

@@ -309,3 +309,97 @@ fn no_inline_secret_survives_anywhere_but_the_secrets_list() {
     );
     assert!(!everything.contains("d002-gateway-token"));
 }
+
+/// The whole chain a user relies on after `hearth config import-openclaw`: the imported config
+/// validates, the owner's WhatsApp DM (relayed by the trusted OpenClaw client) reaches the
+/// private agent, every other WhatsApp peer reaches the public one, and the public agent can
+/// use no shell, process or web tool under any of its names.
+#[test]
+fn imported_configs_validate_route_the_owner_privately_and_lock_down_the_public_agent() {
+    use hearth_core::{
+        config::{Environment, validate::validate_file},
+        import::OPENCLAW_CLIENT,
+        routing::{Claims, route},
+    };
+    let environment = Environment {
+        data_dir: PathBuf::from("/data/hearth"),
+        home: Some(PathBuf::from("/home/ada")),
+    };
+    let whatsapp = |kind: &str, id: &str| Claims {
+        channel: Some("WhatsApp".to_owned()),
+        account_id: None,
+        peer_kind: Some(kind.to_owned()),
+        peer_id: Some(id.to_owned()),
+    };
+    for name in DIALECTS {
+        let imported = import(name);
+        let validated = validate_file(imported.config, &environment).unwrap_or_else(|found| {
+            let listed: Vec<String> = found.iter().map(ToString::to_string).collect();
+            panic!("{name} does not validate:\n{}", listed.join("\n"))
+        });
+        assert!(
+            validated.warnings.is_empty(),
+            "{name}: unexpected warnings {:?}",
+            validated.warnings
+        );
+        let config = &validated.config;
+        let client = Some(OPENCLAW_CLIENT);
+
+        let owner = route(config, client, &whatsapp("dm", "+15550100777"));
+        assert_eq!(owner.agent, "private", "{name}: the owner's DM\n{owner}");
+
+        for (kind, peer) in [
+            ("dm", "+15550100123"),
+            ("dm", "+4915112345678"),
+            ("group", "family-chat"),
+        ] {
+            let other = route(config, client, &whatsapp(kind, peer));
+            assert_eq!(other.agent, "public", "{name}: {kind} {peer}\n{other}");
+        }
+
+        // Without a token the same claims count for nothing: the least-privileged agent.
+        let anonymous = route(config, None, &whatsapp("dm", "+15550100777"));
+        assert_eq!(anonymous.agent, "public", "{name}: anonymous\n{anonymous}");
+        assert!(
+            anonymous.ignored_claims.is_some(),
+            "{name}: claims were not reported ignored"
+        );
+
+        let public = config.agent("public").unwrap();
+        for tool in [
+            "bash",
+            "Bash",
+            "shell",
+            "shell_exec",
+            "shell_execution",
+            "exec",
+            "run_command",
+            "process",
+            "system_process",
+            "web_search",
+            "web_fetch",
+            "fetch",
+            "external_fetch",
+            "network_scrape",
+            "browser",
+        ] {
+            let decision = public.policy.decide(tool);
+            assert!(
+                !decision.is_allowed(),
+                "{name}: public may call {tool}: {decision}"
+            );
+        }
+        assert!(
+            public.policy.decide("read").is_allowed(),
+            "{name}: public cannot read"
+        );
+        assert!(
+            config
+                .agent("private")
+                .unwrap()
+                .policy
+                .decide("bash")
+                .is_allowed()
+        );
+    }
+}

@@ -135,7 +135,10 @@ fn validate(context: &Context, json: bool) -> CliResult {
         Err(StoreError::Invalid(found)) => found,
         Err(other) => return Err(other.into()),
     };
-    let errors = found.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = found
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = found.len() - errors;
     if json {
         output::json(&json!({
@@ -149,12 +152,18 @@ fn validate(context: &Context, json: bool) -> CliResult {
         for diagnostic in &found {
             output::line(diagnostic);
         }
-        output::line(summary(errors, warnings, &paths.config_file.display().to_string()));
+        output::line(summary(
+            errors,
+            warnings,
+            &paths.config_file.display().to_string(),
+        ));
     }
     if errors == 0 {
         Ok(())
     } else {
-        Err(CliError::invalid(format!("{errors} error(s) in the configuration")))
+        Err(CliError::invalid(format!(
+            "{errors} error(s) in the configuration"
+        )))
     }
 }
 
@@ -171,7 +180,10 @@ fn init(context: &Context) -> CliResult {
     let paths = &context.paths;
     let (document, from_file) = store::read_document(&paths.config_file)?;
     let validated = if from_file {
-        output::note(format!("{} exists; leaving it as it is", paths.config_file.display()));
+        output::note(format!(
+            "{} exists; leaving it as it is",
+            paths.config_file.display()
+        ));
         validate_value(&document, &paths.environment()).map_err(StoreError::Invalid)?
     } else {
         let validated = store::save(paths, &document)?;
@@ -204,7 +216,11 @@ fn import(
         Ok(validated) => validated.warnings.clone(),
         Err(found) => found.clone(),
     };
-    let secret_names: Vec<&str> = imported.secrets.iter().map(|(name, _)| name.as_str()).collect();
+    let secret_names: Vec<&str> = imported
+        .secrets
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
     if json {
         output::json(&json!({
             "source": source,
@@ -221,10 +237,15 @@ fn import(
             output::line(format!("  mapped:     {line}"));
         }
         for name in &secret_names {
-            output::line(format!("  secret:     moved an inline key to the secret store as `keychain:{name}`"));
+            output::line(format!(
+                "  secret:     moved an inline key to the secret store as `keychain:{name}`"
+            ));
         }
         for unmapped in &imported.unmapped {
-            output::line(format!("  not mapped: {}: {}", unmapped.path, unmapped.reason));
+            output::line(format!(
+                "  not mapped: {}: {}",
+                unmapped.path, unmapped.reason
+            ));
         }
         for diagnostic in &diagnostics {
             output::line(format!("  {diagnostic}"));

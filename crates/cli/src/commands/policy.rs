@@ -30,7 +30,9 @@ pub fn run(context: &Context, command: PolicyCommand) -> CliResult {
         let known: Vec<&str> = config.agents.iter().map(|a| a.id.as_str()).collect();
         let hint = hearth_core::config::diagnostic::did_you_mean(&agent, known.iter().copied())
             .unwrap_or_else(|| format!("agents: {}", known.join(", ")));
-        return Err(CliError::invalid(format!("there is no agent `{agent}`; {hint}")));
+        return Err(CliError::invalid(format!(
+            "there is no agent `{agent}`; {hint}"
+        )));
     };
     let decisions: Vec<_> = tools.iter().map(|tool| found.policy.decide(tool)).collect();
     if json {

@@ -3,7 +3,11 @@
 use clap::Subcommand;
 use hearth_core::routing::{Claims, route};
 
-use crate::{Context, error::{CliError, CliResult}, output};
+use crate::{
+    Context,
+    error::{CliError, CliResult},
+    output,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum RouteCommand {
@@ -47,7 +51,9 @@ pub fn run(context: &Context, command: RouteCommand) -> CliResult {
         let known: Vec<&str> = config.clients.iter().map(|c| c.name.as_str()).collect();
         let hint = hearth_core::config::diagnostic::did_you_mean(name, known.iter().copied())
             .unwrap_or_else(|| format!("known clients: {}", known.join(", ")));
-        return Err(CliError::invalid(format!("there is no client `{name}`; {hint}")));
+        return Err(CliError::invalid(format!(
+            "there is no client `{name}`; {hint}"
+        )));
     }
     let claims = Claims {
         channel,

@@ -48,7 +48,9 @@ fn token_ref(config: &Config, client: Option<&str>) -> Result<(String, SecretRef
                 let hint =
                     hearth_core::config::diagnostic::did_you_mean(name, known.iter().copied())
                         .unwrap_or_else(|| format!("clients: {}", known.join(", ")));
-                Err(CliError::invalid(format!("there is no client `{name}`; {hint}")))
+                Err(CliError::invalid(format!(
+                    "there is no client `{name}`; {hint}"
+                )))
             }
         },
     }
@@ -123,7 +125,9 @@ pub fn run_secret(context: &Context, command: SecretCommand) -> CliResult {
             let mut value = String::new();
             std::io::stdin()
                 .read_to_string(&mut value)
-                .map_err(|error| CliError::invalid(format!("cannot read standard input: {error}")))?;
+                .map_err(|error| {
+                    CliError::invalid(format!("cannot read standard input: {error}"))
+                })?;
             let value = value.trim_end_matches(['\r', '\n']).to_owned();
             if value.is_empty() {
                 return Err(CliError::invalid(

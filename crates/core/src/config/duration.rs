@@ -60,7 +60,7 @@ impl fmt::Display for DurationSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let millis = self.0.as_millis();
         for (unit, size) in [("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
-            if millis % size == 0 {
+            if millis.is_multiple_of(size) {
                 return write!(f, "{}{unit}", millis / size);
             }
         }

@@ -119,7 +119,7 @@ impl<'a> Walker<'a> {
         let mut best: Option<Vec<Diagnostic>> = None;
         for branch in branches {
             let resolved = self.resolve(branch);
-            if !type_matches(resolved, value) && !resolved.get("anyOf").is_some() {
+            if !type_matches(resolved, value) && resolved.get("anyOf").is_none() {
                 continue;
             }
             let mut inner = Walker {

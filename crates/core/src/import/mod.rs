@@ -15,7 +15,7 @@ use std::fmt;
 
 use crate::{config::ConfigFile, secret::Secret};
 
-pub use openclaw::import_openclaw;
+pub use openclaw::{OPENCLAW_CLIENT, import_openclaw};
 
 /// The result of an import.
 #[derive(Debug, Clone, PartialEq)]

@@ -21,12 +21,15 @@ use crate::{
         diagnostic::JsonPath,
         duration::DurationSpec,
         file::{
-            AgentFile, Api, BindingFile, ConfigFile, MatchFile, Modality, ModelFile, ModelParams,
-            PeerFile, Profile, ProviderFile, ToolsFile,
+            AgentFile, Api, BindingFile, ClientFile, ConfigFile, MatchFile, Modality, ModelFile,
+            ModelParams, PeerFile, Profile, ProviderFile, ToolsFile,
         },
     },
     secret::{Secret, SecretRef},
 };
+
+/// The client the OpenClaw gateway becomes when its bindings match on channel or peer.
+pub const OPENCLAW_CLIENT: &str = "openclaw";
 
 /// Reads an OpenClaw configuration (JSON5, any of the dialects above) into a Hearth one.
 ///
@@ -1522,19 +1525,25 @@ impl Importer {
     }
 
     /// OpenClaw knows each message's channel and peer itself; Hearth believes them only from a
-    /// trusted client, which the source file has no counterpart of.
-    fn trust_note(&mut self, path: &JsonPath) {
+    /// trusted client. The OpenClaw gateway becomes that client: `openclaw`, trusted, with a
+    /// token of its own in the secret store (created by the CLI when it writes the config).
+    fn trust_note(&mut self, _path: &JsonPath) {
         let asserts = self.config.bindings.iter().any(|binding| {
             let m = &binding.matcher;
             m.channel.is_some() || m.account_id.is_some() || m.peer.is_some()
         });
         if asserts && !self.config.clients.iter().any(|client| client.trusted) {
-            self.unmapped(
-                path,
-                "OpenClaw knows each message's channel and peer itself; Hearth believes them only \
-                 from a trusted client, so these bindings match once the OpenClaw gateway calls \
-                 Hearth as a client with `trusted: true`",
-            );
+            self.config.clients.push(ClientFile {
+                name: OPENCLAW_CLIENT.to_owned(),
+                token: format!("keychain:hearth.client.{OPENCLAW_CLIENT}"),
+                trusted: true,
+            });
+            self.mapped(format!(
+                "client `{OPENCLAW_CLIENT}` (trusted): the OpenClaw gateway calls Hearth with its token \
+                 (`hearth token show --client {OPENCLAW_CLIENT}`) and reports each message's channel \
+                 and peer in `x-hearth-channel`, `x-hearth-peer-kind` and `x-hearth-peer-id`, which the \
+                 bindings match on"
+            ));
         }
     }
 
@@ -1876,9 +1885,9 @@ mod tests {
                 + agent `help-desk`, tools: deny exec
                 + binding bindings[0]: channel telegram → agent `help-desk`
                 + binding bindings[1]: channel telegram, peer dm 42 → agent `owner`
+                + client `openclaw` (trusted): the OpenClaw gateway calls Hearth with its token (`hearth token show --client openclaw`) and reports each message's channel and peer in `x-hearth-channel`, `x-hearth-peer-kind` and `x-hearth-peer-id`, which the bindings match on
                 - agents.list["help desk"].id: differs from the agent's key `help desk`; the import used the key
                 - agents.list["help desk"].heartbeat: agent setting with no Hearth equivalent
-                - bindings: OpenClaw knows each message's channel and peer itself; Hearth believes them only from a trusted client, so these bindings match once the OpenClaw gateway calls Hearth as a client with `trusted: true`
             "#]],
         );
     }
@@ -1993,12 +2002,12 @@ mod tests {
                 + binding bindings[1]: channel signal, peer dm +2 → agent `main`
                 + binding bindings[2]: channel whatsapp, account home, peer group g@g.us → agent `family`
                 + binding bindings[8]: everything → agent `family`
+                + client `openclaw` (trusted): the OpenClaw gateway calls Hearth with its token (`hearth token show --client openclaw`) and reports each message's channel and peer in `x-hearth-channel`, `x-hearth-peer-kind` and `x-hearth-peer-id`, which the bindings match on
                 - bindings[3]: binding left out: peer kind `channel` has no Hearth equivalent (Hearth has dm and group)
                 - bindings[4]: binding left out: its peer id is a placeholder; fill in the real id and import again
                 - bindings[5]: binding left out: it matches on `guildId`, which Hearth cannot express; importing the rest would widen the rule
                 - bindings[6]: binding left out: it sends to agent `ghost`, which was not imported
                 - bindings[7]: binding left out: only routing bindings (`type: "route"`) have a Hearth equivalent
-                - bindings: OpenClaw knows each message's channel and peer itself; Hearth believes them only from a trusted client, so these bindings match once the OpenClaw gateway calls Hearth as a client with `trusted: true`
             "#]],
         );
     }
@@ -2044,8 +2053,8 @@ mod tests {
                 + agent `admin`: workspace /w from `agents.defaults.workspace`
                 + agent `guest`: workspace /w from `agents.defaults.workspace`
                 + binding agents.routing_rules[1]: channel messaging → agent `guest`
+                + client `openclaw` (trusted): the OpenClaw gateway calls Hearth with its token (`hearth token show --client openclaw`) and reports each message's channel and peer in `x-hearth-channel`, `x-hearth-peer-kind` and `x-hearth-peer-id`, which the bindings match on
                 - agents.routing_rules[0]: binding left out: it matches on `source`, which Hearth cannot express; importing the rest would widen the rule
-                - agents.routing_rules: OpenClaw knows each message's channel and peer itself; Hearth believes them only from a trusted client, so these bindings match once the OpenClaw gateway calls Hearth as a client with `trusted: true`
             "#]],
         );
     }
