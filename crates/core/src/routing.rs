@@ -263,3 +263,178 @@ impl fmt::Display for Route {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use expect_test::{Expect, expect};
+
+    use super::*;
+    use crate::config::{Environment, validate_str};
+
+    const CONFIG: &str = r#"{
+      "providers": {
+        "ollama": { "api": "ollama", "baseUrl": "http://127.0.0.1:11434",
+                    "models": [{ "id": "gemma4:26b" }] },
+        "mlx": { "api": "openai-completions", "baseUrl": "http://127.0.0.1:8080/v1",
+                 "models": [{ "id": "mlx-community/gemma-4-26B" }] }
+      },
+      "models": { "primary": "mlx/mlx-community/gemma-4-26B", "aliases": { "q8": "ollama/gemma4:26b" } },
+      "agents": [
+        { "id": "private" },
+        { "id": "public", "model": "q8", "tools": { "profile": "messaging" } },
+        { "id": "work", "tools": { "profile": "coding" } },
+        { "id": "family" }
+      ],
+      "defaultAgent": "work",
+      "clients": [
+        { "name": "openclaw", "token": "keychain:c1", "trusted": true },
+        { "name": "script", "token": "keychain:c2" }
+      ],
+      "bindings": [
+        { "agent": "public", "match": { "channel": "whatsapp" } },
+        { "agent": "private", "match": { "channel": "whatsapp", "peer": { "kind": "dm", "id": "+15550100777" } } },
+        { "agent": "family", "match": { "channel": "whatsapp", "peer": { "kind": "group" } } },
+        { "agent": "work", "match": { "channel": "slack", "accountId": "acme" } },
+        { "agent": "public", "match": { "client": "script" } },
+        { "agent": "family", "match": { "channel": "whatsapp" } }
+      ]
+    }"#;
+
+    fn claims(channel: &str, account: &str, kind: &str, id: &str) -> Claims {
+        let some = |text: &str| (!text.is_empty()).then(|| text.to_owned());
+        Claims {
+            channel: some(channel),
+            account_id: some(account),
+            peer_kind: some(kind),
+            peer_id: some(id),
+        }
+    }
+
+    /// Routes (client, claims) through CONFIG and pins the explanation `hearth route simulate`
+    /// prints.
+    fn check(client: Option<&str>, claims: Claims, expected: Expect) {
+        let environment = Environment {
+            data_dir: PathBuf::from("/data"),
+            home: None,
+        };
+        let config = match validate_str(CONFIG, &environment) {
+            Ok(validated) => validated.config,
+            Err(found) => panic!("{found:?}"),
+        };
+        expected.assert_eq(&route(&config, client, &claims).to_string());
+    }
+
+    #[test]
+    fn the_owners_dm_beats_the_channel_rule_placed_before_it() {
+        check(
+            Some("openclaw"),
+            claims("whatsapp", "", "dm", "+15550100777"),
+            expect![[r#"
+                agent:    private
+                model:    mlx/mlx-community/gemma-4-26B (provider mlx)
+                because:  bindings[1] matched, the most specific match (peer id)
+                  bindings[0] → public: matched, but bindings[1] is more specific or comes first
+                  bindings[1] → private: chosen
+                  bindings[2] → family: peer kind is `dm`, rule wants `group`
+                  bindings[3] → work: channel is `whatsapp`, rule wants `slack`
+                  bindings[4] → public: client is `openclaw`, rule wants `script`
+                  bindings[5] → family: matched, but bindings[1] is more specific or comes first
+            "#]],
+        );
+    }
+
+    #[test]
+    fn another_peer_falls_to_the_first_channel_rule_and_ties_go_to_the_earlier() {
+        check(
+            Some("openclaw"),
+            claims("WhatsApp", "", "DM", "+15550100123"),
+            expect![[r#"
+                agent:    public
+                model:    ollama/gemma4:26b (provider ollama)
+                because:  bindings[0] matched, the most specific match (channel)
+                  bindings[0] → public: chosen
+                  bindings[1] → private: peer id is `+15550100123`, rule wants `+15550100777`
+                  bindings[2] → family: peer kind is `dm`, rule wants `group`
+                  bindings[3] → work: channel is `whatsapp`, rule wants `slack`
+                  bindings[4] → public: client is `openclaw`, rule wants `script`
+                  bindings[5] → family: matched, but bindings[0] is more specific or comes first
+            "#]],
+        );
+    }
+
+    #[test]
+    fn peer_kind_beats_channel_and_account_beats_channel() {
+        check(
+            Some("openclaw"),
+            claims("whatsapp", "", "group", "book-club"),
+            expect![[r#"
+                agent:    family
+                model:    mlx/mlx-community/gemma-4-26B (provider mlx)
+                because:  bindings[2] matched, the most specific match (peer kind)
+                  bindings[0] → public: matched, but bindings[2] is more specific or comes first
+                  bindings[1] → private: peer kind is `group`, rule wants `dm`
+                  bindings[2] → family: chosen
+                  bindings[3] → work: channel is `whatsapp`, rule wants `slack`
+                  bindings[4] → public: client is `openclaw`, rule wants `script`
+                  bindings[5] → family: matched, but bindings[2] is more specific or comes first
+            "#]],
+        );
+        check(
+            Some("openclaw"),
+            claims("slack", "globex", "", ""),
+            expect![[r#"
+                agent:    work
+                model:    mlx/mlx-community/gemma-4-26B (provider mlx)
+                because:  no binding matched, so the default agent
+                  bindings[0] → public: channel is `slack`, rule wants `whatsapp`
+                  bindings[1] → private: channel is `slack`, rule wants `whatsapp`
+                  bindings[2] → family: channel is `slack`, rule wants `whatsapp`
+                  bindings[3] → work: account is `globex`, rule wants `acme`
+                  bindings[4] → public: client is `openclaw`, rule wants `script`
+                  bindings[5] → family: channel is `slack`, rule wants `whatsapp`
+            "#]],
+        );
+    }
+
+    #[test]
+    fn an_untrusted_client_cannot_claim_to_be_the_owner() {
+        check(
+            Some("script"),
+            claims("whatsapp", "", "dm", "+15550100777"),
+            expect![[r#"
+                agent:    public
+                model:    ollama/gemma4:26b (provider ollama)
+                because:  bindings[4] matched, the most specific match (client)
+                ignored:  {"channel":"whatsapp","peerKind":"dm","peerId":"+15550100777"}: only trusted clients may assert channel, account or peer
+                  bindings[0] → public: no channel given, rule wants `whatsapp`
+                  bindings[1] → private: no channel given, rule wants `whatsapp`
+                  bindings[2] → family: no channel given, rule wants `whatsapp`
+                  bindings[3] → work: no channel given, rule wants `slack`
+                  bindings[4] → public: chosen
+                  bindings[5] → family: no channel given, rule wants `whatsapp`
+            "#]],
+        );
+    }
+
+    #[test]
+    fn anonymous_callers_get_the_least_privileged_agent() {
+        check(
+            None,
+            claims("whatsapp", "", "dm", "+15550100777"),
+            expect![[r#"
+                agent:    public
+                model:    ollama/gemma4:26b (provider ollama)
+                because:  no token: anonymous callers get the least-privileged agent
+                ignored:  {"channel":"whatsapp","peerKind":"dm","peerId":"+15550100777"}: only trusted clients may assert channel, account or peer
+                  bindings[0] → public: not consulted for anonymous callers
+                  bindings[1] → private: not consulted for anonymous callers
+                  bindings[2] → family: not consulted for anonymous callers
+                  bindings[3] → work: not consulted for anonymous callers
+                  bindings[4] → public: not consulted for anonymous callers
+                  bindings[5] → family: not consulted for anonymous callers
+            "#]],
+        );
+    }
+}
