@@ -164,3 +164,23 @@ fn claims_without_a_trusted_client_are_a_warning() {
             warning at bindings[0].match: matches on channel, account or peer, but no client is trusted to assert them, so it never matches; mark the client that relays these messages `"trusted": true`"#]],
     );
 }
+
+#[test]
+fn structural_and_cross_reference_mistakes_are_listed_together() {
+    check(
+        r#"{
+          "providers": {
+            "ollama": { "api": "ollama", "baseUrl": "http://127.0.0.1:11434",
+                        "models": [{ "id": "gemma4:26b", "contextWindw": 131072 }] }
+          },
+          "models": { "primary": "ollama/gemma4:27b" },
+          "agents": [{ "id": "public", "tools": { "deny": ["group:web"], "alow": ["read"] } }],
+          "defaultAgent": "pubic"
+        }"#,
+        expect![[r#"
+            error at providers.ollama.models[0]: unknown key `contextWindw`; did you mean `contextWindow`?
+            error at agents[0].tools: unknown key `alow`; did you mean `allow`?
+            error at models.primary: provider `ollama` has no model `gemma4:27b`; did you mean `ollama/gemma4:26b`?
+            error at defaultAgent: there is no agent `pubic`; did you mean `public`?"#]],
+    );
+}

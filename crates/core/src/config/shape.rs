@@ -14,17 +14,32 @@ use super::diagnostic::{Diagnostic, JsonPath, did_you_mean};
 
 /// Every structural problem of `document` against `schema` (the root of a schema with `$defs`).
 pub fn check(schema: &Value, document: &Value) -> Vec<Diagnostic> {
+    check_and_prune(schema, &mut document.clone()).0
+}
+
+/// Like [`check`], and removes from `document` what it reported where that is safe: unknown
+/// keys, and optional members whose own value is wrong. The `bool` says whether every problem
+/// was removed that way; then what remains deserializes, and the cross-reference checks can
+/// run too, so the user sees every problem in one go. A problem that cannot be removed without
+/// changing the meaning of what surrounds it (a required key, an array element, a provider in
+/// the map) leaves it `false`: checking cross-references then would report false cascades.
+pub fn check_and_prune(schema: &Value, document: &mut Value) -> (Vec<Diagnostic>, bool) {
     let mut walker = Walker {
         root: schema,
         found: Vec::new(),
+        complete: true,
     };
-    walker.check(schema, document, &JsonPath::root());
-    walker.found
+    if !walker.check(schema, document, &JsonPath::root()) {
+        walker.complete = false;
+    }
+    (walker.found, walker.complete)
 }
 
 struct Walker<'a> {
     root: &'a Value,
     found: Vec<Diagnostic>,
+    /// False once a problem could not be pruned away.
+    complete: bool,
 }
 
 impl<'a> Walker<'a> {
@@ -46,37 +61,43 @@ impl<'a> Walker<'a> {
         schema
     }
 
-    fn check(&mut self, schema: &'a Value, value: &Value, path: &JsonPath) {
+    /// Checks `value` and prunes below it; false when `value` itself is unusable (wrong type,
+    /// not an allowed value, a required key missing), which only its parent can deal with.
+    fn check(&mut self, schema: &'a Value, value: &mut Value, path: &JsonPath) -> bool {
         let schema = self.resolve(schema);
         if let Some(branches) = schema
             .get("anyOf")
             .or_else(|| schema.get("oneOf"))
             .and_then(Value::as_array)
         {
-            self.check_branches(branches, value, path);
-            return;
+            return self.check_branches(branches, value, path);
         }
         if !self.check_type(schema, value, path) {
-            return;
+            return false;
         }
         if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
             if !allowed.contains(value) {
                 self.found.push(not_one_of(value, allowed.iter(), path));
+                return false;
             }
-            return;
+            return true;
         }
         if let Some(constant) = schema.get("const")
             && constant != value
         {
             self.found.push(not_one_of(value, [constant], path));
-            return;
+            return false;
         }
+        let before = self.found.len();
         match value {
-            Value::Object(members) => self.check_object(schema, members, path),
+            Value::Object(members) => return self.check_object(schema, members, path),
             Value::Array(items) => {
                 if let Some(item_schema) = schema.get("items") {
-                    for (index, item) in items.iter().enumerate() {
-                        self.check(item_schema, item, &path.index(index));
+                    for (index, item) in items.iter_mut().enumerate() {
+                        // Removing an element would shift the indexes of later ones.
+                        if !self.check(item_schema, item, &path.index(index)) {
+                            self.complete = false;
+                        }
                     }
                 }
             }
@@ -101,20 +122,27 @@ impl<'a> Walker<'a> {
             }
             Value::Null | Value::Bool(_) => {}
         }
+        self.found.len() == before || value.is_array()
     }
 
     /// `anyOf`/`oneOf`: the value is fine if one branch accepts it. Otherwise, report the
     /// problems of the branch that fits best, or the list of allowed constants.
-    fn check_branches(&mut self, branches: &'a [Value], value: &Value, path: &JsonPath) {
+    fn check_branches(
+        &mut self,
+        branches: &'a [Value],
+        value: &mut Value,
+        path: &JsonPath,
+    ) -> bool {
         let constants: Vec<&Value> = branches
             .iter()
             .filter_map(|branch| self.resolve(branch).get("const"))
             .collect();
         if constants.len() == branches.len() {
-            if !constants.contains(&value) {
+            if !constants.contains(&&*value) {
                 self.found.push(not_one_of(value, constants, path));
+                return false;
             }
-            return;
+            return true;
         }
         let mut best: Option<Vec<Diagnostic>> = None;
         for branch in branches {
@@ -125,10 +153,13 @@ impl<'a> Walker<'a> {
             let mut inner = Walker {
                 root: self.root,
                 found: Vec::new(),
+                complete: true,
             };
-            inner.check(branch, value, path);
+            // A trial on a copy: a branch that does not fit must not prune the value.
+            let mut trial = value.clone();
+            inner.check(branch, &mut trial, path);
             if inner.found.is_empty() {
-                return;
+                return true;
             }
             if best
                 .as_ref()
@@ -147,6 +178,7 @@ impl<'a> Walker<'a> {
                 self.found.push(wrong_type(&expected, value, path));
             }
         }
+        false
     }
 
     fn check_type(&mut self, schema: &Value, value: &Value, path: &JsonPath) -> bool {
@@ -158,22 +190,39 @@ impl<'a> Walker<'a> {
         false
     }
 
-    fn check_object(&mut self, schema: &'a Value, members: &Map<String, Value>, path: &JsonPath) {
+    fn check_object(
+        &mut self,
+        schema: &'a Value,
+        members: &mut Map<String, Value>,
+        path: &JsonPath,
+    ) -> bool {
         let properties = schema.get("properties").and_then(Value::as_object);
-        if let Some(required) = schema.get("required").and_then(Value::as_array) {
-            for key in required.iter().filter_map(Value::as_str) {
-                if !members.contains_key(key) {
-                    self.found.push(Diagnostic::error(
-                        path,
-                        format!("missing required key `{key}`"),
-                    ));
-                }
+        let required: Vec<&str> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|keys| keys.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let mut usable = true;
+        for key in required.iter().copied() {
+            if !members.contains_key(key) {
+                self.found.push(Diagnostic::error(
+                    path,
+                    format!("missing required key `{key}`"),
+                ));
+                usable = false;
             }
         }
         let additional = schema.get("additionalProperties");
-        for (key, member) in members {
+        let mut prune = Vec::new();
+        for (key, member) in members.iter_mut() {
             if let Some(property) = properties.and_then(|known| known.get(key)) {
-                self.check(property, member, &path.key(key));
+                if !self.check(property, member, &path.key(key)) {
+                    if required.contains(&key.as_str()) {
+                        usable = false;
+                    } else {
+                        prune.push(key.clone());
+                    }
+                }
                 continue;
             }
             match additional {
@@ -195,13 +244,22 @@ impl<'a> Walker<'a> {
                         })
                     });
                     self.found.push(diagnostic);
+                    prune.push(key.clone());
                 }
-                Some(additional @ Value::Object(_)) => {
-                    self.check(additional, member, &path.key(key));
+                // Dropping a map entry (a provider, an alias) would make references to it look
+                // wrong too.
+                Some(additional @ Value::Object(_))
+                    if !self.check(additional, member, &path.key(key)) =>
+                {
+                    self.complete = false;
                 }
                 _ => {}
             }
         }
+        for key in prune {
+            members.shift_remove(&key);
+        }
+        usable
     }
 }
 

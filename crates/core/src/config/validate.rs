@@ -64,16 +64,36 @@ pub fn validate_str(text: &str, env: &Environment) -> Result<Validated, Vec<Diag
 
 /// Validates a parsed document.
 pub fn validate_value(value: &Value, env: &Environment) -> Result<Validated, Vec<Diagnostic>> {
-    let structural = shape::check(json_schema(), value);
-    if !structural.is_empty() {
+    let mut pruned = value.clone();
+    let (structural, complete) = shape::check_and_prune(json_schema(), &mut pruned);
+    if !complete {
         return Err(structural);
     }
-    let file: ConfigFile = serde_path_to_error::deserialize(value).map_err(|error| {
-        let path = error.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        vec![Diagnostic::error(path, error.into_inner().to_string())]
-    })?;
-    validate_file(file, env)
+    let file: ConfigFile = match serde_path_to_error::deserialize(&pruned) {
+        Ok(file) => file,
+        Err(_) if !structural.is_empty() => return Err(structural),
+        Err(error) => {
+            let path = error.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            return Err(vec![Diagnostic::error(
+                path,
+                error.into_inner().to_string(),
+            )]);
+        }
+    };
+    // What the shape check removed is already reported; the rest is checked for
+    // cross-references, so one run lists both kinds of problem.
+    match (validate_file(file, env), structural.is_empty()) {
+        (Ok(validated), true) => Ok(validated),
+        (Ok(validated), false) => Err(structural.into_iter().chain(validated.warnings).collect()),
+        (Err(found), _) => {
+            let (errors, warnings): (Vec<_>, Vec<_>) = structural
+                .into_iter()
+                .chain(found)
+                .partition(Diagnostic::is_error);
+            Err(errors.into_iter().chain(warnings).collect())
+        }
+    }
 }
 
 /// Checks the cross-references of parsed file types and builds the runtime configuration.
