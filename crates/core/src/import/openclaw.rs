@@ -28,6 +28,11 @@ use crate::{
     secret::{Secret, SecretRef},
 };
 
+/// OpenClaw's group of all its own built-in tools, which Hearth has no single group for.
+fn is_all_openclaw_tools(name: &str) -> bool {
+    name.trim().eq_ignore_ascii_case("group:openclaw")
+}
+
 /// The client the OpenClaw gateway becomes when its bindings match on channel or peer.
 pub const OPENCLAW_CLIENT: &str = "openclaw";
 
@@ -1424,10 +1429,43 @@ impl Importer {
             });
         }
         if let Some(field) = allow {
-            tools.allow = self.strings(&field);
+            let names = self.strings(&field);
+            tools.allow = names
+                .into_iter()
+                .filter(|name| {
+                    let everything = is_all_openclaw_tools(name);
+                    if everything {
+                        self.unmapped(
+                            &field.path,
+                            format!(
+                                "`{name}` (every OpenClaw tool) has no Hearth group; left out of \
+                                 the allow-list, which is narrower, never wider"
+                            ),
+                        );
+                    }
+                    !everything
+                })
+                .collect();
         }
         if let Some(field) = deny {
-            tools.deny = self.strings(&field);
+            let names = self.strings(&field);
+            let mut deny = Vec::new();
+            for name in names {
+                if is_all_openclaw_tools(&name) {
+                    // Denying every known group is at least as strict as OpenClaw's meaning.
+                    deny.extend(
+                        crate::policy::known_groups()
+                            .iter()
+                            .map(|g| g.name.to_owned()),
+                    );
+                    self.mapped(format!(
+                        "`{name}` in deny: every OpenClaw tool, so every Hearth tool group"
+                    ));
+                } else {
+                    deny.push(name);
+                }
+            }
+            tools.deny = deny;
         }
         Some(tools)
     }
@@ -2159,6 +2197,27 @@ mod tests {
                 + default agent `two` (marked `default`)
                 - agents.list[2].default: another agent is already marked as the default
             "#]],
+        );
+    }
+
+    #[test]
+    fn group_openclaw_never_widens_a_policy() {
+        let imported = import_openclaw(
+            r#"{ agents: { list: [
+                { id: "a", tools: { deny: ["group:openclaw"] } },
+                { id: "b", tools: { allow: ["group:openclaw", "read"] } },
+            ] } }"#,
+        )
+        .unwrap();
+        let agents = &imported.config.agents;
+        assert!(agents[0].tools.deny.contains(&"group:runtime".to_owned()));
+        assert!(agents[0].tools.deny.contains(&"group:web".to_owned()));
+        assert_eq!(agents[1].tools.allow, ["read"]);
+        assert!(
+            imported
+                .unmapped
+                .iter()
+                .any(|u| u.reason.contains("group:openclaw"))
         );
     }
 }
