@@ -42,6 +42,10 @@ impl From<hearth_core::config::store::StoreError> for CliError {
                 crate::output::diagnostics(&found);
                 CliError::invalid(StoreError::Invalid(found).to_string())
             }
+            StoreError::Refused(found) => {
+                crate::output::diagnostics(&found);
+                CliError::invalid(StoreError::Refused(found).to_string())
+            }
             StoreError::Edit(edit) => CliError::invalid(edit.to_string()),
             other => CliError::environment(other),
         }
@@ -50,7 +54,14 @@ impl From<hearth_core::config::store::StoreError> for CliError {
 
 impl From<hearth_secrets::SecretsError> for CliError {
     fn from(error: hearth_secrets::SecretsError) -> CliError {
-        CliError::environment(error)
+        use hearth_secrets::SecretsError;
+        match error {
+            // What the user typed is wrong, not the machine.
+            SecretsError::BadName { .. } | SecretsError::EmptyValue { .. } => {
+                CliError::invalid(error.to_string())
+            }
+            other => CliError::environment(other),
+        }
     }
 }
 

@@ -337,11 +337,10 @@ fn imported_configs_validate_route_the_owner_privately_and_lock_down_the_public_
             let listed: Vec<String> = found.iter().map(ToString::to_string).collect();
             panic!("{name} does not validate:\n{}", listed.join("\n"))
         });
-        assert!(
-            validated.warnings.is_empty(),
-            "{name}: unexpected warnings {:?}",
-            validated.warnings
-        );
+        // The one warning is deliberate: OpenClaw sends unmatched messages to the first
+        // agent, the private one, and Hearth keeps that meaning but says so.
+        let warned: Vec<&str> = validated.warnings.iter().map(|w| w.path.as_str()).collect();
+        assert_eq!(warned, ["defaultAgent"], "{name}: {:?}", validated.warnings);
         let config = &validated.config;
         let client = Some(OPENCLAW_CLIENT);
 

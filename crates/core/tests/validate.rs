@@ -147,7 +147,8 @@ fn warnings_do_not_block_but_are_shown() {
             valid
             warning at bindings[2]: never wins: bindings[0] has the same match and comes first
             warning at bindings[0]: a catch-all placed before more specific rules (bindings[1]); they still win by specificity, but the order misleads readers; move the catch-all to the end of the list
-            warning at models.primary: no primary model, and 2 agent(s) name no model of their own; set one with `hearth config set models.primary PROVIDER/MODEL`"#]],
+            warning at models.primary: no primary model, and 2 agent(s) name no model of their own; set one with `hearth config set models.primary PROVIDER/MODEL`
+            warning at defaultAgent: not set, so requests that no binding matches go to the first agent, `private`, which is not the least-privileged one; name the agent for unmatched requests, e.g. `hearth config set defaultAgent public`"#]],
     );
 }
 

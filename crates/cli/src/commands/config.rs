@@ -205,6 +205,14 @@ fn import(
         Some(file) => file,
         None => home_openclaw()?,
     };
+    // Refuse before reading or reporting anything, so no report can suggest a write happened.
+    if !dry_run && !force && paths.config_file.exists() {
+        return Err(CliError::invalid(format!(
+            "{} already exists; run again with --force to replace it (the current file is kept as {}), or with --dry-run to see the result",
+            paths.config_file.display(),
+            paths.backup_file().display()
+        )));
+    }
     let text = std::fs::read_to_string(&source)
         .map_err(|error| CliError::invalid(format!("cannot read {}: {error}", source.display())))?;
     let imported = import_openclaw(&text)
@@ -216,12 +224,13 @@ fn import(
         Ok(validated) => validated.warnings.clone(),
         Err(found) => found.clone(),
     };
-    let secret_names: Vec<&str> = imported
-        .secrets
-        .iter()
-        .map(|(name, _)| name.as_str())
-        .collect();
+    let will_write = !dry_run && check.is_ok();
     if json {
+        let secret_names: Vec<&str> = imported
+            .secrets
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
         output::json(&json!({
             "source": source,
             "config": imported.config,
@@ -229,17 +238,17 @@ fn import(
             "unmapped": imported.unmapped,
             "secrets": secret_names,
             "diagnostics": diagnostics,
-            "written": !dry_run && check.is_ok(),
+            "written": will_write,
         }));
     } else {
-        output::line(format!("Imported from {}:", source.display()));
+        let heading = if will_write {
+            "Importing"
+        } else {
+            "Would import (nothing is written)"
+        };
+        output::line(format!("{heading} from {}:", source.display()));
         for line in &imported.mapped {
             output::line(format!("  mapped:     {line}"));
-        }
-        for name in &secret_names {
-            output::line(format!(
-                "  secret:     moved an inline key to the secret store as `keychain:{name}`"
-            ));
         }
         for unmapped in &imported.unmapped {
             output::line(format!(
@@ -250,8 +259,8 @@ fn import(
         for diagnostic in &diagnostics {
             output::line(format!("  {diagnostic}"));
         }
-        if dry_run {
-            output::line("The configuration it would write (nothing was written):");
+        if dry_run && check.is_ok() {
+            output::line("The configuration it would write:");
             output::json(&imported.config);
         }
     }
@@ -264,19 +273,19 @@ fn import(
     if dry_run {
         return Ok(());
     }
-    if paths.config_file.exists() && !force {
-        return Err(CliError::invalid(format!(
-            "{} already exists; run again with --force to replace it (the current file is kept as {})",
-            paths.config_file.display(),
-            paths.backup_file().display()
-        )));
-    }
     let secrets = context.secret_store()?;
     for (name, value) in &imported.secrets {
         secrets.set(name, value)?;
     }
     let validated = store::save_file(paths, &imported.config)?;
-    output::note(format!("wrote {}", paths.config_file.display()));
+    output::note(format!(
+        "wrote {}{}",
+        paths.config_file.display(),
+        match imported.secrets.len() {
+            0 => String::new(),
+            n => format!(" and stored {n} API key(s) in the secret store"),
+        }
+    ));
     super::token::ensure_tokens(context, &validated.config)
 }
 

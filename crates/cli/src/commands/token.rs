@@ -131,7 +131,7 @@ pub fn run_secret(context: &Context, command: SecretCommand) -> CliResult {
             let value = value.trim_end_matches(['\r', '\n']).to_owned();
             if value.is_empty() {
                 return Err(CliError::invalid(
-                    "standard input was empty; pipe the secret in, e.g. `pbpaste | hearth secret set NAME`",
+                    "standard input was empty; pipe the secret in, e.g. `printf %s \"$API_KEY\" | hearth secret set NAME`",
                 ));
             }
             store.set(&name, &Secret::new(value))?;

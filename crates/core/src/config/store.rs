@@ -86,8 +86,11 @@ pub enum StoreError {
     Read { path: PathBuf, source: io::Error },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
-    #[error("the configuration is not valid ({} problem(s)); nothing was written", .0.iter().filter(|d| d.is_error()).count())]
+    #[error("the configuration is not valid ({} problem(s))", .0.iter().filter(|d| d.is_error()).count())]
     Invalid(Vec<Diagnostic>),
+    /// A save refused because the result would not be valid.
+    #[error("the change would make the configuration invalid ({} problem(s)); nothing was written", .0.iter().filter(|d| d.is_error()).count())]
+    Refused(Vec<Diagnostic>),
     #[error(transparent)]
     Edit(#[from] EditError),
 }
@@ -147,7 +150,7 @@ pub fn load(paths: &Paths) -> Result<Loaded, StoreError> {
 /// Validates `document` and, only if it is valid, writes it atomically, keeping the previous
 /// file as `.bak`.
 pub fn save(paths: &Paths, document: &Value) -> Result<Validated, StoreError> {
-    let validated = validate_value(document, &paths.environment()).map_err(StoreError::Invalid)?;
+    let validated = validate_value(document, &paths.environment()).map_err(StoreError::Refused)?;
     let mut text = serde_json::to_string_pretty(document).map_err(|error| StoreError::Write {
         path: paths.config_file.clone(),
         source: io::Error::other(error),

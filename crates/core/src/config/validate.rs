@@ -205,6 +205,31 @@ impl Checker<'_> {
                 );
             }
         }
+        if file.default_agent.is_none()
+            && let Some(first) = agents.first()
+            && first.id != anonymous_agent.agent
+            && first.policy.privilege()
+                > agents
+                    .iter()
+                    .map(|a| a.policy.privilege())
+                    .min()
+                    .unwrap_or(0)
+        {
+            // The seeds' trap in another form: the catch-all is the most powerful agent.
+            self.push(
+                Diagnostic::warning(
+                    "defaultAgent",
+                    format!(
+                        "not set, so requests that no binding matches go to the first agent, `{}`, which is not the least-privileged one",
+                        first.id
+                    ),
+                )
+                .with_hint(format!(
+                    "name the agent for unmatched requests, e.g. `hearth config set defaultAgent {}`",
+                    anonymous_agent.agent
+                )),
+            );
+        }
         let default_agent = default_agent.or_else(|| agents.first().map(|a| a.id.clone()))?;
         Some(Config {
             default_agent,

@@ -851,7 +851,7 @@ impl Importer {
         self.secrets
             .push((name.clone(), Secret::new(text.to_owned())));
         self.mapped(format!(
-            "provider `{id}`: inline API key moved to the secret store as `{name}`"
+            "provider `{id}`: inline API key goes to the secret store as `keychain:{name}`"
         ));
         Some(format!("keychain:{name}"))
     }
@@ -1962,10 +1962,10 @@ mod tests {
                 + provider `d`: API key read from `env:D_KEY`
                 + provider `e`: openai-completions at http://e/v1, no models listed (Hearth asks the backend)
                 + provider `f`: openai-completions at http://f/v1, no models listed (Hearth asks the backend)
-                + provider `f`: inline API key moved to the secret store as `provider.f.apiKey`
+                + provider `f`: inline API key goes to the secret store as `keychain:provider.f.apiKey`
                 + provider `G Box` is `g-box` in Hearth (ids are lower-case letters, digits, `-` and `_`)
                 + provider `g-box`: openai-completions at http://g/v1, no models listed (Hearth asks the backend)
-                + provider `g-box`: inline API key moved to the secret store as `provider.g-box.apiKey`
+                + provider `g-box`: inline API key goes to the secret store as `keychain:provider.g-box.apiKey`
                 - models.providers.e.apiKey: mixes text with environment variables; store the whole key with `hearth secret set` and write `keychain:NAME` in `apiKey`
                 - models.providers.f.auth: OpenClaw's auth mode `api-key`; Hearth sends the provider's `apiKey`, if any, as a bearer token
             "#]],
@@ -2082,7 +2082,7 @@ mod tests {
                 binding {"agent":"guest","match":{"channel":"messaging"}}
                 secret provider.metal.apiKey = *****
                 + provider `metal`: openai-completions at http://127.0.0.1:8080/v1, models m/q4
-                + provider `metal`: inline API key moved to the secret store as `provider.metal.apiKey`
+                + provider `metal`: inline API key goes to the secret store as `keychain:provider.metal.apiKey`
                 + alias `q4` → `metal/m/q4`
                 + params for `metal/m/q4`: {"think":true}
                 + primary model `metal/m/q4`
