@@ -25,6 +25,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the gateway in the foreground (headless); Ctrl-C stops it.
+    Serve,
+    /// Ask the running gateway how it is.
+    Status {
+        /// Print the admin API's answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Read, check and edit the configuration.
     #[command(subcommand)]
     Config(commands::config::ConfigCommand),
@@ -67,6 +75,8 @@ fn run(cli: Cli) -> CliResult {
     }
     let context = Context { paths };
     match cli.command {
+        Command::Serve => commands::serve::serve(&context),
+        Command::Status { json } => commands::serve::status(&context, json),
         Command::Config(command) => commands::config::run(&context, command),
         Command::Route(command) => commands::route::run(&context, command),
         Command::Policy(command) => commands::policy::run(&context, command),

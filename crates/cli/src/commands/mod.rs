@@ -3,6 +3,7 @@
 pub mod config;
 pub mod policy;
 pub mod route;
+pub mod serve;
 pub mod token;
 
 use hearth_core::config::{Validated, store};

@@ -1,0 +1,194 @@
+//! `hearth serve` runs the gateway headless (a Mac mini, a Linux box); `hearth status` asks a
+//! running one how it is.
+
+use std::{sync::Arc, time::Duration};
+
+use hearth_core::config::store;
+use hearth_gateway::{Gateway, Runtime};
+use hearth_secrets::SecretStore;
+use serde_json::Value;
+
+use crate::{
+    Context,
+    error::{CliError, CliResult},
+    output,
+};
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::environment)
+}
+
+/// Runs the gateway until Ctrl-C or SIGTERM. A first run writes the default configuration and
+/// creates the tokens.
+pub fn serve(context: &Context) -> CliResult {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HEARTH_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let paths = &context.paths;
+    let loaded = store::load(paths)?;
+    let validated = if loaded.from_file {
+        loaded.validated
+    } else {
+        let validated = store::save(paths, &loaded.document)?;
+        output::note(format!(
+            "wrote the default configuration to {}",
+            paths.config_file.display()
+        ));
+        validated
+    };
+    output::diagnostics(&validated.warnings);
+    let store: Arc<dyn SecretStore> = Arc::new(context.secret_store()?);
+    super::token::ensure_tokens(context, &validated.config)?;
+    let gateway_config = validated.config.gateway.clone();
+    let runtime_state = Runtime::load(validated.config, validated.warnings, store.as_ref())?;
+    let gateway = Gateway::new(runtime_state, store, Some(paths.config_file.clone()));
+
+    runtime()?.block_on(async {
+        let address = (gateway_config.bind, gateway_config.port);
+        let listener = tokio::net::TcpListener::bind(address).await.map_err(|error| {
+            CliError::environment(format!(
+                "cannot listen on {}:{}: {error}{}",
+                gateway_config.bind,
+                gateway_config.port,
+                if error.kind() == std::io::ErrorKind::AddrInUse {
+                    " (is another Hearth running? `hearth status`; or set another `gateway.port`)"
+                } else {
+                    ""
+                }
+            ))
+        })?;
+        let local = listener.local_addr().map_err(CliError::environment)?;
+        output::note(format!("Hearth is listening on http://{local}"));
+        tracing::info!(%local, "listening");
+        let watcher = tokio::spawn(hearth_gateway::watch_config(
+            gateway.clone(),
+            paths.clone(),
+            Duration::from_secs(1),
+        ));
+        let served = hearth_gateway::serve(gateway, listener, shutdown_signal()).await;
+        watcher.abort();
+        tracing::info!("stopped");
+        served.map_err(CliError::environment)
+    })
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+/// Asks the running gateway for its status over the admin API.
+pub fn status(context: &Context, json: bool) -> CliResult {
+    let validated = super::load(context)?;
+    let config = &validated.config;
+    let store = context.secret_store()?;
+    let token = hearth_secrets::resolve(&store, &config.gateway.admin_token)?;
+    let port = config.gateway.port;
+    let host = if config.gateway.bind.is_unspecified() || config.gateway.bind.is_loopback() {
+        "127.0.0.1".to_owned()
+    } else {
+        config.gateway.bind.to_string()
+    };
+    let url = format!("http://{host}:{port}/admin/status");
+    let answer: Result<Value, String> = runtime()?.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|error| error.to_string())?;
+        let response = client
+            .get(&url)
+            .header("host", format!("localhost:{port}"))
+            .bearer_auth(token.expose())
+            .send()
+            .await
+            .map_err(|error| {
+                if error.is_connect() {
+                    format!("no Hearth is running at {host}:{port}; start it with `hearth serve`")
+                } else {
+                    format!("cannot reach Hearth at {host}:{port}: {error}")
+                }
+            })?;
+        let status = response.status();
+        let body: Value = response.json().await.map_err(|error| error.to_string())?;
+        if status.is_success() {
+            Ok(body)
+        } else {
+            Err(format!(
+                "Hearth at {host}:{port} answered {status}: {}",
+                body["error"]["message"].as_str().unwrap_or("no message")
+            ))
+        }
+    });
+    let body = answer.map_err(CliError::environment)?;
+    if json {
+        output::json(&body);
+        return Ok(());
+    }
+    output::line(format!(
+        "Hearth {} on {}, up {}s",
+        body["version"].as_str().unwrap_or("?"),
+        body["listen"].as_str().unwrap_or("?"),
+        body["uptimeSeconds"].as_u64().unwrap_or(0)
+    ));
+    output::line(format!(
+        "config:   {}",
+        body["configFile"].as_str().unwrap_or("?")
+    ));
+    output::line(format!(
+        "primary:  {}",
+        body["primary"].as_str().unwrap_or("none")
+    ));
+    for provider in body["providers"].as_array().into_iter().flatten() {
+        output::line(format!(
+            "provider: {} ({}) at {}",
+            provider["id"].as_str().unwrap_or("?"),
+            provider["api"].as_str().unwrap_or("?"),
+            provider["baseUrl"].as_str().unwrap_or("?")
+        ));
+    }
+    for agent in body["agents"].as_array().into_iter().flatten() {
+        output::line(format!(
+            "agent:    {} → {}",
+            agent["id"].as_str().unwrap_or("?"),
+            agent["model"].as_str().unwrap_or("no model")
+        ));
+    }
+    if let Some(refused) = body["refusedChange"].as_array() {
+        output::line(
+            "The configuration file has a change that was refused (still serving the previous one):",
+        );
+        for diagnostic in refused {
+            output::line(format!(
+                "  {}: {}",
+                diagnostic["path"].as_str().unwrap_or(""),
+                diagnostic["message"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    Ok(())
+}

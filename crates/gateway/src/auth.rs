@@ -1,0 +1,112 @@
+//! Who is calling. A bearer token (`Authorization: Bearer …`, or Anthropic's `x-api-key`) names
+//! the admin or a client, compared in constant time against every known token. No token is an
+//! anonymous caller, allowed only while the gateway listens on loopback. A token that matches
+//! nothing is refused rather than treated as anonymous, so a typo never silently changes route.
+//! Admin routes also require a loopback `Host` header, which defeats DNS rebinding.
+
+use axum::http::{HeaderMap, header};
+use hearth_secrets::constant_time_eq;
+
+use crate::{error::GatewayError, state::Runtime};
+
+/// The authenticated caller of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Admin,
+    Client(String),
+    Anonymous,
+}
+
+fn presented_token(headers: &HeaderMap) -> Option<&str> {
+    if let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let (scheme, token) = value.trim().split_once(' ')?;
+        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim());
+    }
+    headers
+        .get("x-api-key")
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+}
+
+/// Identifies the caller; `Unauthorized` for a token that matches nothing, or for no token when
+/// the gateway serves beyond loopback.
+pub fn authenticate(runtime: &Runtime, headers: &HeaderMap) -> Result<Caller, GatewayError> {
+    let Some(token) = presented_token(headers).filter(|token| !token.is_empty()) else {
+        return if runtime.config.gateway.allow_remote {
+            Err(GatewayError::Unauthorized)
+        } else {
+            Ok(Caller::Anonymous)
+        };
+    };
+    // Every comparison runs, whichever matches, so timing tells nothing about which token it was.
+    let mut caller = None;
+    if constant_time_eq(token.as_bytes(), runtime.admin_token.expose().as_bytes()) {
+        caller = Some(Caller::Admin);
+    }
+    for (name, secret) in &runtime.client_tokens {
+        if constant_time_eq(token.as_bytes(), secret.expose().as_bytes()) && caller.is_none() {
+            caller = Some(Caller::Client(name.clone()));
+        }
+    }
+    caller.ok_or(GatewayError::Unauthorized)
+}
+
+/// Whether the `Host` header names this machine's loopback interface.
+pub fn is_loopback_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        // [::1]:port
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    let name = name.to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
+}
+
+/// The admin, calling with a loopback `Host`.
+pub fn require_admin(runtime: &Runtime, headers: &HeaderMap) -> Result<(), GatewayError> {
+    if !is_loopback_host(headers) {
+        return Err(GatewayError::ForeignHost);
+    }
+    match authenticate(runtime, headers)? {
+        Caller::Admin => Ok(()),
+        _ => Err(GatewayError::AdminOnly),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn loopback_hosts_are_recognised() {
+        for (host, loopback) in [
+            ("localhost", true),
+            ("localhost:11500", true),
+            ("127.0.0.1:11500", true),
+            ("127.8.9.1", true),
+            ("[::1]:11500", true),
+            ("hearth.localhost:11500", true),
+            ("evil.example:11500", false),
+            ("localhost.evil.example", false),
+            ("192.168.1.5:11500", false),
+            ("[::ffff:10.0.0.1]:80", false),
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::HOST, HeaderValue::from_static(host));
+            assert_eq!(is_loopback_host(&headers), loopback, "{host}");
+        }
+        assert!(!is_loopback_host(&HeaderMap::new()));
+    }
+}

@@ -1,0 +1,132 @@
+//! What the gateway runs on: the validated configuration together with the tokens resolved from
+//! the secret store (a `Runtime`), swapped atomically when the configuration changes, so a
+//! request sees one consistent configuration from start to finish.
+
+use std::{
+    fmt,
+    path::PathBuf,
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+
+use arc_swap::ArcSwap;
+use hearth_core::{
+    Secret, SecretRef,
+    config::{Config, Diagnostic},
+};
+use hearth_secrets::{SecretStore, SecretsError, ensure_token};
+
+/// A configuration ready to serve: every token it names, resolved.
+#[derive(Debug)]
+pub struct Runtime {
+    pub config: Config,
+    pub admin_token: Secret<String>,
+    /// Client name and its token, in config order.
+    pub client_tokens: Vec<(String, Secret<String>)>,
+    /// Warnings of the configuration, shown by `hearth status` and the UI.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Runtime {
+    /// Resolves the admin and client tokens, creating `keychain:` ones that do not exist yet
+    /// (a first run). Blocking: the secret store may do I/O.
+    pub fn load(
+        config: Config,
+        warnings: Vec<Diagnostic>,
+        store: &dyn SecretStore,
+    ) -> Result<Runtime, SecretsError> {
+        let resolve =
+            |reference: &SecretRef| ensure_token(store, reference).map(|(token, _)| token);
+        let admin_token = resolve(&config.gateway.admin_token)?;
+        let client_tokens = config
+            .clients
+            .iter()
+            .map(|client| Ok((client.name.clone(), resolve(&client.token)?)))
+            .collect::<Result<Vec<_>, SecretsError>>()?;
+        Ok(Runtime {
+            config,
+            admin_token,
+            client_tokens,
+            warnings,
+        })
+    }
+}
+
+/// The gateway's shared state; cheap to clone.
+#[derive(Clone)]
+pub struct Gateway {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    runtime: ArcSwap<Runtime>,
+    store: Arc<dyn SecretStore>,
+    config_file: Option<PathBuf>,
+    started: Instant,
+    /// The last configuration change that was refused, for `hearth status`.
+    refused: Mutex<Option<Vec<Diagnostic>>>,
+}
+
+impl fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gateway")
+            .field("config_file", &self.inner.config_file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    pub fn new(
+        runtime: Runtime,
+        store: Arc<dyn SecretStore>,
+        config_file: Option<PathBuf>,
+    ) -> Gateway {
+        Gateway {
+            inner: Arc::new(Inner {
+                runtime: ArcSwap::from_pointee(runtime),
+                store,
+                config_file,
+                started: Instant::now(),
+                refused: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The configuration in force now.
+    pub fn runtime(&self) -> Arc<Runtime> {
+        self.inner.runtime.load_full()
+    }
+
+    /// Puts a new configuration in force; requests already running keep the one they started
+    /// with.
+    pub fn replace(&self, runtime: Runtime) {
+        self.inner.runtime.store(Arc::new(runtime));
+        self.set_refused(None);
+    }
+
+    pub fn store(&self) -> Arc<dyn SecretStore> {
+        Arc::clone(&self.inner.store)
+    }
+
+    pub fn config_file(&self) -> Option<&PathBuf> {
+        self.inner.config_file.as_ref()
+    }
+
+    pub fn uptime(&self) -> std::time::Duration {
+        self.inner.started.elapsed()
+    }
+
+    pub(crate) fn set_refused(&self, found: Option<Vec<Diagnostic>>) {
+        if let Ok(mut refused) = self.inner.refused.lock() {
+            *refused = found;
+        }
+    }
+
+    pub fn refused(&self) -> Option<Vec<Diagnostic>> {
+        self.inner
+            .refused
+            .lock()
+            .ok()
+            .and_then(|refused| refused.clone())
+    }
+}
