@@ -33,6 +33,10 @@ cargo fmt --all --check
 say "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+say "provisioning the real servers, models and SDKs the end-to-end tests use"
+# Cached under ~/.cache/hearth-test: ~15 minutes on a fresh machine, seconds afterwards.
+bash scripts/provision.sh
+
 say "cargo test"
 cargo test --workspace --locked
 

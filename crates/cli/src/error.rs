@@ -66,3 +66,12 @@ impl From<hearth_secrets::SecretsError> for CliError {
 }
 
 pub type CliResult = Result<(), CliError>;
+
+impl From<hearth_gateway::RuntimeError> for CliError {
+    fn from(error: hearth_gateway::RuntimeError) -> CliError {
+        match error {
+            hearth_gateway::RuntimeError::Secrets(error) => error.into(),
+            other => CliError::environment(other),
+        }
+    }
+}

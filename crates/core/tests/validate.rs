@@ -185,3 +185,13 @@ fn structural_and_cross_reference_mistakes_are_listed_together() {
             error at defaultAgent: there is no agent `pubic`; did you mean `public`?"#]],
     );
 }
+
+#[test]
+fn an_ollama_provider_pointed_at_v1_is_a_warning() {
+    check(
+        r#"{ "providers": { "ollama": { "api": "ollama", "baseUrl": "http://127.0.0.1:11434/v1" } } }"#,
+        expect![[r#"
+            valid
+            warning at providers.ollama.baseUrl: an `ollama` provider speaks Ollama's native API at the server's root; `/v1` is its OpenAI-compatible API, which ignores keep_alive; write the root, like `http://127.0.0.1:11434`"#]],
+    );
+}

@@ -19,32 +19,82 @@ pub enum GatewayError {
     ForeignHost,
     #[error("{0}")]
     NotFound(String),
+    #[error("{message}")]
+    BadRequest { message: String, code: &'static str },
+    #[error("{message}")]
+    ToolDenied { message: String },
+    #[error("{message}")]
+    ModelNotFound { message: String },
+    #[error("{message}")]
+    ContextTooLong { message: String },
+    #[error(transparent)]
+    Backend(#[from] crate::providers::BackendError),
 }
 
 impl GatewayError {
-    fn status(&self) -> StatusCode {
+    pub fn status(&self) -> StatusCode {
+        use crate::providers::BackendError;
         match self {
             GatewayError::Unauthorized => StatusCode::UNAUTHORIZED,
-            GatewayError::AdminOnly | GatewayError::ForeignHost => StatusCode::FORBIDDEN,
-            GatewayError::NotFound(_) => StatusCode::NOT_FOUND,
+            GatewayError::AdminOnly
+            | GatewayError::ForeignHost
+            | GatewayError::ToolDenied { .. } => StatusCode::FORBIDDEN,
+            GatewayError::NotFound(_) | GatewayError::ModelNotFound { .. } => StatusCode::NOT_FOUND,
+            GatewayError::BadRequest { .. } | GatewayError::ContextTooLong { .. } => {
+                StatusCode::BAD_REQUEST
+            }
+            GatewayError::Backend(BackendError::Timeout { .. }) => StatusCode::GATEWAY_TIMEOUT,
+            GatewayError::Backend(
+                BackendError::Connect { .. } | BackendError::Unsupported { .. },
+            ) => StatusCode::SERVICE_UNAVAILABLE,
+            // A backend's own client error (a bad parameter) is the caller's to fix.
+            GatewayError::Backend(BackendError::Status { status, .. })
+                if (400..500).contains(status) =>
+            {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
+            }
+            GatewayError::Backend(_) => StatusCode::BAD_GATEWAY,
         }
     }
 
-    fn code(&self) -> &'static str {
+    pub fn code(&self) -> &'static str {
         match self {
             GatewayError::Unauthorized => "invalid_api_key",
             GatewayError::AdminOnly => "admin_only",
             GatewayError::ForeignHost => "foreign_host",
             GatewayError::NotFound(_) => "not_found",
+            GatewayError::BadRequest { code, .. } => code,
+            GatewayError::ToolDenied { .. } => "tool_denied",
+            GatewayError::ModelNotFound { .. } => "model_not_found",
+            GatewayError::ContextTooLong { .. } => "context_length_exceeded",
+            GatewayError::Backend(crate::providers::BackendError::Timeout { .. }) => {
+                "backend_timeout"
+            }
+            GatewayError::Backend(crate::providers::BackendError::Connect { .. }) => {
+                "backend_unavailable"
+            }
+            GatewayError::Backend(_) => "backend_error",
         }
     }
 
-    fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> &'static str {
         match self {
             GatewayError::Unauthorized => "authentication_error",
-            GatewayError::AdminOnly | GatewayError::ForeignHost => "permission_error",
-            GatewayError::NotFound(_) => "invalid_request_error",
+            GatewayError::AdminOnly
+            | GatewayError::ForeignHost
+            | GatewayError::ToolDenied { .. } => "permission_error",
+            GatewayError::NotFound(_)
+            | GatewayError::BadRequest { .. }
+            | GatewayError::ModelNotFound { .. }
+            | GatewayError::ContextTooLong { .. } => "invalid_request_error",
+            GatewayError::Backend(_) => "server_error",
         }
+    }
+
+    /// The error in Ollama's shape, for the `/api/*` routes.
+    pub fn into_ollama_response(self) -> Response {
+        let body = json!({ "error": self.to_string() });
+        (self.status(), Json(body)).into_response()
     }
 }
 

@@ -4,7 +4,10 @@
 //! axum; `router` builds the whole service so tests can call it in process or over a socket.
 
 mod auth;
+mod enforce;
 mod error;
+mod guard;
+pub mod providers;
 mod reload;
 mod routes;
 mod state;
@@ -12,7 +15,7 @@ mod state;
 pub use auth::Caller;
 pub use error::GatewayError;
 pub use reload::watch_config;
-pub use state::{Gateway, Runtime};
+pub use state::{Gateway, Runtime, RuntimeError};
 
 use std::net::SocketAddr;
 

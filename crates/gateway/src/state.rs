@@ -3,6 +3,7 @@
 //! request sees one consistent configuration from start to finish.
 
 use std::{
+    collections::BTreeMap,
     fmt,
     path::PathBuf,
     sync::{Arc, Mutex},
@@ -16,13 +17,27 @@ use hearth_core::{
 };
 use hearth_secrets::{SecretStore, SecretsError, ensure_token};
 
-/// A configuration ready to serve: every token it names, resolved.
+use crate::providers::{Backend, Endpoint};
+
+/// Why a configuration could not be made ready to serve.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    #[error("cannot build the HTTP client: {0}")]
+    Http(String),
+}
+
+/// A configuration ready to serve: every token it names resolved, every provider's backend
+/// built over one pooled HTTP client.
 #[derive(Debug)]
 pub struct Runtime {
     pub config: Config,
     pub admin_token: Secret<String>,
     /// Client name and its token, in config order.
     pub client_tokens: Vec<(String, Secret<String>)>,
+    /// By provider id; providers whose protocol cannot be served yet are missing.
+    pub backends: BTreeMap<String, Backend>,
     /// Warnings of the configuration, shown by `hearth status` and the UI.
     pub warnings: Vec<Diagnostic>,
 }
@@ -34,7 +49,7 @@ impl Runtime {
         config: Config,
         warnings: Vec<Diagnostic>,
         store: &dyn SecretStore,
-    ) -> Result<Runtime, SecretsError> {
+    ) -> Result<Runtime, RuntimeError> {
         let resolve =
             |reference: &SecretRef| ensure_token(store, reference).map(|(token, _)| token);
         let admin_token = resolve(&config.gateway.admin_token)?;
@@ -43,10 +58,50 @@ impl Runtime {
             .iter()
             .map(|client| Ok((client.name.clone(), resolve(&client.token)?)))
             .collect::<Result<Vec<_>, SecretsError>>()?;
+        let mut warnings = warnings;
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.gateway.timeouts.connect)
+            .pool_idle_timeout(std::time::Duration::from_secs(90))
+            .build()
+            .map_err(|error| RuntimeError::Http(error.to_string()))?;
+        let mut backends = BTreeMap::new();
+        for provider in config.providers.values() {
+            // A missing provider key is not fatal: that provider fails with a clear error,
+            // the others serve.
+            let api_key = match &provider.api_key {
+                Some(reference) => match hearth_secrets::resolve(store, reference) {
+                    Ok(key) => Some(key),
+                    Err(error) => {
+                        warnings.push(Diagnostic::warning(
+                            format!("providers.{}.apiKey", provider.id),
+                            error.to_string(),
+                        ));
+                        None
+                    }
+                },
+                None => None,
+            };
+            let endpoint = Endpoint {
+                provider: provider.id.clone(),
+                base_url: provider.base_url.clone(),
+                api_key,
+                http: http.clone(),
+            };
+            match Backend::new(provider, endpoint) {
+                Ok(backend) => {
+                    backends.insert(provider.id.clone(), backend);
+                }
+                Err(error) => warnings.push(Diagnostic::warning(
+                    format!("providers.{}.api", provider.id),
+                    error.to_string(),
+                )),
+            }
+        }
         Ok(Runtime {
             config,
             admin_token,
             client_tokens,
+            backends,
             warnings,
         })
     }

@@ -261,6 +261,17 @@ impl Checker<'_> {
                 );
             }
             let base_url = self.url(&provider.base_url, &here.key("baseUrl"));
+            if provider.api == super::file::Api::Ollama
+                && provider.base_url.trim_end_matches('/').ends_with("/v1")
+            {
+                self.push(
+                    Diagnostic::warning(
+                        here.key("baseUrl"),
+                        "an `ollama` provider speaks Ollama's native API at the server's root; `/v1` is its OpenAI-compatible API, which ignores keep_alive",
+                    )
+                    .with_hint("write the root, like `http://127.0.0.1:11434`"),
+                );
+            }
             let api_key = provider
                 .api_key
                 .as_deref()

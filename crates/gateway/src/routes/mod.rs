@@ -1,15 +1,28 @@
 //! The HTTP routes, one module per API. `router` wires them to the shared `Gateway`.
 
 mod admin;
+mod chat_completions;
 mod health;
+mod models;
 mod ollama_version;
 
-use axum::{Router, routing::get};
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    routing::{get, post},
+};
 
 use crate::state::Gateway;
 
 pub fn router(gateway: Gateway) -> Router {
+    let body_limit = gateway.runtime().config.gateway.body_limit_bytes;
     Router::new()
+        .route(
+            "/v1/chat/completions",
+            post(chat_completions::chat_completions),
+        )
+        .route("/v1/models", get(models::models))
+        .layer(DefaultBodyLimit::max(body_limit))
         .route("/health", get(health::health))
         .route("/api/version", get(ollama_version::version))
         .route("/admin/status", get(admin::status))

@@ -1,0 +1,174 @@
+//! Backends: one struct per backend protocol, behind a closed enum. Every backend speaks the
+//! gateway's canonical form, OpenAI Chat Completions (hearth-protocol's types): requests go in
+//! as `ChatCompletionRequest` with `model` already set to the backend's own model id, answers
+//! come back as `ChatCompletionResponse` or a stream of `ChatCompletionChunk`s. Translation to
+//! a backend's own protocol happens inside its file.
+//!
+//! Connections are pooled: one `reqwest::Client` per runtime configuration, shared by all
+//! backends; no request builds a client. Connect timeouts live in that client; first-token,
+//! idle and total timeouts are applied by the caller around these calls.
+
+pub mod ollama;
+pub mod openai;
+
+use std::{pin::Pin, time::Duration};
+
+use futures_util::Stream;
+use hearth_core::{
+    Secret,
+    config::{file::Api, file::ModelParams, model::Provider},
+};
+use hearth_protocol::{
+    ProtocolError,
+    openai::chat::{ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse},
+};
+
+/// A backend's answer as it streams.
+pub type ChunkStream =
+    Pin<Box<dyn Stream<Item = Result<ChatCompletionChunk, BackendError>> + Send + 'static>>;
+
+/// What went wrong talking to a backend. Messages name the provider and say what happened in
+/// words a user can act on; they never include a key or a full payload.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("cannot connect to provider `{provider}` at {url}: {detail}")]
+    Connect {
+        provider: String,
+        url: String,
+        detail: String,
+    },
+    #[error("provider `{provider}` answered HTTP {status}: {message}")]
+    Status {
+        provider: String,
+        status: u16,
+        message: String,
+    },
+    #[error("provider `{provider}` sent something that is not valid {what}: {detail}")]
+    Garbage {
+        provider: String,
+        what: &'static str,
+        detail: String,
+    },
+    #[error("provider `{provider}` closed the stream before it finished")]
+    Truncated { provider: String },
+    #[error("provider `{provider}` failed mid-stream: {message}")]
+    MidStream { provider: String, message: String },
+    #[error("provider `{provider}` gave no {phase} within {after:?}")]
+    Timeout {
+        provider: String,
+        phase: &'static str,
+        after: Duration,
+    },
+    #[error("cannot translate for provider `{provider}`: {source}")]
+    Translate {
+        provider: String,
+        source: ProtocolError,
+    },
+    #[error("provider `{provider}` speaks `{api}`, which this gateway cannot reach yet")]
+    Unsupported { provider: String, api: &'static str },
+}
+
+/// One configured provider, ready to call.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Ollama(ollama::Ollama),
+    OpenAi(openai::OpenAiCompletions),
+}
+
+/// What every backend needs to know about the provider it serves.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub provider: String,
+    /// Without a trailing slash.
+    pub base_url: String,
+    pub api_key: Option<Secret<String>>,
+    pub http: reqwest::Client,
+}
+
+impl Backend {
+    pub fn new(provider: &Provider, endpoint: Endpoint) -> Result<Backend, BackendError> {
+        match provider.api {
+            Api::Ollama => Ok(Backend::Ollama(ollama::Ollama::new(endpoint))),
+            Api::OpenaiCompletions => Ok(Backend::OpenAi(openai::OpenAiCompletions::new(endpoint))),
+            other => Err(BackendError::Unsupported {
+                provider: provider.id.clone(),
+                api: other.as_str(),
+            }),
+        }
+    }
+
+    pub async fn chat(
+        &self,
+        request: ChatCompletionRequest,
+        params: &ModelParams,
+    ) -> Result<ChatCompletionResponse, BackendError> {
+        match self {
+            Backend::Ollama(backend) => backend.chat(request, params).await,
+            Backend::OpenAi(backend) => backend.chat(request, params).await,
+        }
+    }
+
+    /// Resolves once the backend accepted the request (its response headers arrived), so a
+    /// refused request is still an ordinary HTTP error for the client.
+    pub async fn chat_stream(
+        &self,
+        request: ChatCompletionRequest,
+        params: &ModelParams,
+    ) -> Result<ChunkStream, BackendError> {
+        match self {
+            Backend::Ollama(backend) => backend.chat_stream(request, params).await,
+            Backend::OpenAi(backend) => backend.chat_stream(request, params).await,
+        }
+    }
+
+    /// The model ids the backend serves now.
+    pub async fn list_models(&self) -> Result<Vec<String>, BackendError> {
+        match self {
+            Backend::Ollama(backend) => backend.list_models().await,
+            Backend::OpenAi(backend) => backend.list_models().await,
+        }
+    }
+
+    /// Frees the model's memory: Ollama unloads it (keep_alive 0); an OpenAI-compatible server
+    /// holds its model for as long as it runs, so its service must be stopped instead.
+    pub async fn unload(&self, model: &str) -> Result<(), BackendError> {
+        match self {
+            Backend::Ollama(backend) => backend.unload(model).await,
+            Backend::OpenAi(backend) => Err(BackendError::Unsupported {
+                provider: backend.provider_id().to_owned(),
+                api: "openai-completions (unload: stop its service)",
+            }),
+        }
+    }
+
+    pub async fn health(&self) -> Result<(), BackendError> {
+        match self {
+            Backend::Ollama(backend) => backend.health().await,
+            Backend::OpenAi(backend) => backend.health().await,
+        }
+    }
+}
+
+/// Reads an error body of any common shape (`{"error":{"message"}}`, `{"error":"..."}`,
+/// `{"message"}`) into one line, shortened; the status alone when there is none.
+pub(crate) fn error_message(body: &[u8]) -> String {
+    let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let message = parsed.as_ref().and_then(|value| {
+        value["error"]["message"]
+            .as_str()
+            .or_else(|| value["error"].as_str())
+            .or_else(|| value["message"].as_str())
+            .map(str::to_owned)
+    });
+    let text = message.unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_owned());
+    shorten(&text, 300)
+}
+
+pub(crate) fn shorten(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_owned();
+    }
+    let mut short: String = text.chars().take(limit).collect();
+    short.push('…');
+    short
+}

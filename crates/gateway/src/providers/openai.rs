@@ -1,0 +1,258 @@
+//! `openai-completions` backends: mlx_lm.server, llama-server, LM Studio, vLLM, exo. The
+//! gateway's canonical form is this protocol, so requests pass through with the model id set,
+//! per-model parameters added, and streams parsed chunk by chunk as they arrive.
+//!
+//! mlx_lm.server loads whatever the `model` field names, so the id sent is exactly the
+//! configured model id (a path or a hub name), never an alias.
+
+use futures_util::StreamExt;
+use hearth_core::config::file::ModelParams;
+use hearth_protocol::{
+    framing::{
+        DEFAULT_MAX_LINE_BYTES,
+        sse::{SseEvent, SseParser},
+    },
+    from_json,
+    openai::{
+        chat::{ChatCompletionRequest, ChatCompletionResponse, StreamData},
+        models::ModelList,
+    },
+};
+use serde_json::{Value, json};
+
+use super::{BackendError, ChunkStream, Endpoint, error_message, shorten};
+
+#[derive(Debug, Clone)]
+pub struct OpenAiCompletions {
+    endpoint: Endpoint,
+}
+
+impl OpenAiCompletions {
+    pub fn new(endpoint: Endpoint) -> OpenAiCompletions {
+        OpenAiCompletions { endpoint }
+    }
+
+    pub fn provider_id(&self) -> &str {
+        &self.endpoint.provider
+    }
+
+    fn provider(&self) -> String {
+        self.endpoint.provider.clone()
+    }
+
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        let request = self
+            .endpoint
+            .http
+            .post(format!("{}{path}", self.endpoint.base_url));
+        match &self.endpoint.api_key {
+            Some(key) => request.bearer_auth(key.expose()),
+            None => request,
+        }
+    }
+
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        let request = self
+            .endpoint
+            .http
+            .get(format!("{}{path}", self.endpoint.base_url));
+        match &self.endpoint.api_key {
+            Some(key) => request.bearer_auth(key.expose()),
+            None => request,
+        }
+    }
+
+    fn connect_error(&self, error: &reqwest::Error) -> BackendError {
+        BackendError::Connect {
+            provider: self.provider(),
+            url: self.endpoint.base_url.clone(),
+            detail: describe(error),
+        }
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, BackendError> {
+        let response = request
+            .send()
+            .await
+            .map_err(|error| self.connect_error(&error))?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status().as_u16();
+        let body = response.bytes().await.unwrap_or_default();
+        Err(BackendError::Status {
+            provider: self.provider(),
+            status,
+            message: error_message(&body),
+        })
+    }
+
+    pub async fn chat(
+        &self,
+        mut request: ChatCompletionRequest,
+        params: &ModelParams,
+    ) -> Result<ChatCompletionResponse, BackendError> {
+        request.stream = Some(false);
+        request.stream_options = None;
+        apply_params(&mut request, params);
+        let response = self
+            .send(self.post("/chat/completions").json(&request))
+            .await?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| BackendError::Truncated {
+                provider: format!("{} ({})", self.provider(), describe(&error)),
+            })?;
+        from_json(&body).map_err(|error| BackendError::Garbage {
+            provider: self.provider(),
+            what: "chat completion JSON",
+            detail: shorten(&error.to_string(), 200),
+        })
+    }
+
+    pub async fn chat_stream(
+        &self,
+        mut request: ChatCompletionRequest,
+        params: &ModelParams,
+    ) -> Result<ChunkStream, BackendError> {
+        request.stream = Some(true);
+        // Always ask for usage: decode speed and metrics need it. The client's own wish is
+        // honoured where the stream is handed on.
+        request.stream_options = Some(hearth_protocol::openai::chat::StreamOptions {
+            include_usage: Some(true),
+            extra: Default::default(),
+        });
+        apply_params(&mut request, params);
+        let response = self
+            .send(self.post("/chat/completions").json(&request))
+            .await?;
+        let provider = self.provider();
+        let mut bytes = response.bytes_stream();
+        let garbage = {
+            let provider = provider.clone();
+            move |error: hearth_protocol::ProtocolError| BackendError::Garbage {
+                provider: provider.clone(),
+                what: "server-sent events",
+                detail: shorten(&error.to_string(), 200),
+            }
+        };
+        let stream = async_stream::try_stream! {
+            let mut parser = SseParser::new(DEFAULT_MAX_LINE_BYTES);
+            // A stream is complete at `[DONE]`, or when the body ends after a finish reason.
+            let mut finished = false;
+            let mut ended = false;
+            while !ended {
+                let events = match bytes.next().await {
+                    Some(Ok(chunk)) => parser.feed(&chunk).map_err(&garbage)?,
+                    Some(Err(error)) => {
+                        Err::<(), _>(BackendError::MidStream {
+                            provider: provider.clone(),
+                            message: describe(&error),
+                        })?;
+                        Vec::new()
+                    }
+                    None => {
+                        ended = true;
+                        parser.finish().map_err(&garbage)?
+                    }
+                };
+                for event in events {
+                    let data = match event {
+                        SseEvent::Done => {
+                            finished = true;
+                            ended = true;
+                            break;
+                        }
+                        SseEvent::Message { data, .. } => data,
+                    };
+                    let parsed = StreamData::parse(&data).map_err(|error| BackendError::Garbage {
+                        provider: provider.clone(),
+                        what: "chat completion chunk",
+                        detail: shorten(&error.to_string(), 200),
+                    })?;
+                    match parsed {
+                        StreamData::Chunk(chunk) => {
+                            if chunk.choices.iter().any(|choice| choice.finish_reason.is_some()) {
+                                finished = true;
+                            }
+                            yield chunk;
+                        }
+                        StreamData::Error(error) => {
+                            Err::<(), _>(BackendError::MidStream {
+                                provider: provider.clone(),
+                                message: shorten(&error.message, 300),
+                            })?;
+                        }
+                    }
+                }
+            }
+            if !finished {
+                Err::<(), _>(BackendError::Truncated { provider: provider.clone() })?;
+            }
+        };
+        Ok(Box::pin(stream))
+    }
+
+    pub async fn list_models(&self) -> Result<Vec<String>, BackendError> {
+        let response = self.send(self.get("/models")).await?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| self.connect_error(&error))?;
+        let list: ModelList = from_json(&body).map_err(|error| BackendError::Garbage {
+            provider: self.provider(),
+            what: "model list",
+            detail: shorten(&error.to_string(), 200),
+        })?;
+        Ok(list.data.into_iter().map(|model| model.id).collect())
+    }
+
+    pub async fn health(&self) -> Result<(), BackendError> {
+        self.send(self.get("/models")).await.map(|_| ())
+    }
+}
+
+/// Per-model parameters from the config fill what the client left unset. `think` goes to the
+/// chat template, which is how llama-server and mlx_lm.server switch thinking.
+fn apply_params(request: &mut ChatCompletionRequest, params: &ModelParams) {
+    if request.temperature.is_none() {
+        request.temperature = params.temperature;
+    }
+    if request.top_p.is_none() {
+        request.top_p = params.top_p;
+    }
+    if request.seed.is_none() {
+        request.seed = params.seed;
+    }
+    if let Some(top_k) = params.top_k {
+        request.extra.entry("top_k").or_insert(json!(top_k));
+    }
+    if let Some(think) = params.think {
+        let kwargs = request
+            .extra
+            .entry("chat_template_kwargs")
+            .or_insert_with(|| json!({}));
+        if let Value::Object(kwargs) = kwargs {
+            kwargs.entry("enable_thinking").or_insert(json!(think));
+        }
+    }
+}
+
+/// An error of reqwest in a few words, without the URL's query or any header.
+pub(crate) fn describe(error: &reqwest::Error) -> String {
+    if error.is_connect() {
+        "connection refused or unreachable (is the server running?)".to_owned()
+    } else if error.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        let mut text = error.to_string();
+        if let Some(source) = std::error::Error::source(error) {
+            text = format!("{text}: {source}");
+        }
+        shorten(&text, 200)
+    }
+}
