@@ -74,7 +74,10 @@ impl AuditContext {
                 .append(true)
                 .open(&path)
                 .await?;
-            tokio::io::AsyncWriteExt::write_all(&mut file, text.as_bytes()).await
+            // tokio finishes file writes in the background: flush, so the record is on disk
+            // when the answer reaches the client.
+            tokio::io::AsyncWriteExt::write_all(&mut file, text.as_bytes()).await?;
+            tokio::io::AsyncWriteExt::flush(&mut file).await
         }
         .await;
         if let Err(error) = result {

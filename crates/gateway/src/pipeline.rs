@@ -1,0 +1,375 @@
+//! The one pipeline every model request goes through, whatever API the client speaks. A route
+//! parses its API's request into the canonical form (OpenAI Chat Completions), and `prepare`
+//! does the rest of the way in: identity → route (agent, model, provider) → the agent's tool
+//! policy on the request → context guard → per-model parameters. `complete` and `stream` then
+//! call the backend under the configured timeouts, apply the policy to the answer (streamed:
+//! chunk by chunk) and write the audit log. Routes only translate the result back into their
+//! API's shape.
+//!
+//! A stream waits briefly for the backend's first chunk before the route answers 200, so a
+//! backend that refuses or fails at once gives the client a real HTTP error. While the backend
+//! is still loading its model the stream yields keep-alives; a backend failing mid-stream ends
+//! it with a `Failed` event, never a hang.
+
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::{Duration, Instant},
+};
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use futures_util::{Stream, StreamExt};
+use hearth_core::{
+    config::{Config, ModelRef, file::ModelParams, model::Timeouts},
+    policy::ToolPolicy,
+    routing::{self, Claims, Route},
+};
+use hearth_protocol::openai::chat::{
+    ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse,
+};
+
+use crate::{
+    auth::{Caller, authenticate},
+    enforce::{self, AuditContext, StreamFilter},
+    error::GatewayError,
+    guard,
+    providers::{Backend, BackendError, ChunkStream},
+    state::Gateway,
+};
+
+/// How long a stream waits for the first chunk before the route answers 200 and keep-alives
+/// take over.
+const FIRST_CHUNK_GRACE: Duration = Duration::from_secs(2);
+const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(10);
+
+/// The claims a trusted client makes about the conversation it relays.
+pub fn claims(headers: &HeaderMap) -> Claims {
+    let read = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
+    };
+    Claims {
+        channel: read("x-hearth-channel"),
+        account_id: read("x-hearth-account"),
+        peer_kind: read("x-hearth-peer-kind"),
+        peer_id: read("x-hearth-peer-id"),
+    }
+}
+
+/// Routes the caller; logs claims dropped from an untrusted caller.
+pub fn route_caller(config: &Config, caller: &Caller, headers: &HeaderMap) -> Route {
+    let client = match caller {
+        Caller::Client(name) => Some(name.as_str()),
+        Caller::Admin | Caller::Anonymous => None,
+    };
+    let route = routing::route(config, client, &claims(headers));
+    if let Some(ignored) = &route.ignored_claims {
+        tracing::warn!(
+            client = client.unwrap_or("anonymous"),
+            ?ignored,
+            "identity headers ignored: only trusted clients may assert channel or peer"
+        );
+    }
+    route
+}
+
+/// The model a request names: empty, `default` or `auto` mean the agent's model; otherwise an
+/// alias, a `provider/model-id` reference, or a bare model id that exactly one provider lists.
+pub fn choose_model(
+    config: &Config,
+    route: &Route,
+    requested: &str,
+) -> Result<ModelRef, GatewayError> {
+    let requested = requested.trim();
+    if requested.is_empty() || matches!(requested, "default" | "auto") {
+        return route.model.clone().ok_or_else(|| GatewayError::ModelNotFound {
+            message: format!(
+                "agent `{}` has no model and no primary model is set; name a model in the request or set `models.primary`",
+                route.agent
+            ),
+        });
+    }
+    match config.resolve_model(requested) {
+        Ok(reference) => Ok(reference),
+        Err(error) => {
+            let owners: Vec<&str> = config
+                .providers
+                .values()
+                .filter(|provider| provider.model(requested).is_some())
+                .map(|provider| provider.id.as_str())
+                .collect();
+            if let [provider] = owners.as_slice() {
+                return Ok(ModelRef {
+                    provider: (*provider).to_owned(),
+                    model: requested.to_owned(),
+                });
+            }
+            let hint = error
+                .suggestion()
+                .map(|suggestion| format!("; did you mean `{suggestion}`?"))
+                .unwrap_or_default();
+            Err(GatewayError::ModelNotFound {
+                message: format!("unknown model: {error}{hint}"),
+            })
+        }
+    }
+}
+
+fn request_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis());
+    format!(
+        "req_{started:x}_{}",
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn hearth_headers(agent: &str, model: &str, provider: &str, request_id: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for (name, value) in [
+        ("x-hearth-agent", agent),
+        ("x-hearth-model", model),
+        ("x-hearth-provider", provider),
+        ("x-hearth-request-id", request_id),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
+    headers
+}
+
+/// A request that passed every check, ready for its backend.
+#[derive(Debug)]
+pub struct Prepared {
+    backend: Backend,
+    /// `model` is the backend's own id.
+    request: ChatCompletionRequest,
+    params: ModelParams,
+    policy: ToolPolicy,
+    audit: AuditContext,
+    provider: String,
+    timeouts: Timeouts,
+    /// `provider/model-id`, what the client is shown.
+    pub shown_model: String,
+    /// `x-hearth-agent`, `x-hearth-model`, `x-hearth-provider`, `x-hearth-request-id`.
+    pub headers: HeaderMap,
+}
+
+/// Takes a request in canonical form the whole way to its backend's door.
+pub fn prepare(
+    gateway: &Gateway,
+    headers: &HeaderMap,
+    mut request: ChatCompletionRequest,
+) -> Result<Prepared, GatewayError> {
+    let runtime = gateway.runtime();
+    let config = &runtime.config;
+    let caller = authenticate(&runtime, headers)?;
+    let route = route_caller(config, &caller, headers);
+    if request.messages.is_empty() {
+        return Err(GatewayError::BadRequest {
+            message: "`messages` is empty: send at least one message".to_owned(),
+            code: "invalid_request",
+        });
+    }
+    let target = choose_model(config, &route, &request.model)?;
+    let provider =
+        config
+            .providers
+            .get(&target.provider)
+            .ok_or_else(|| GatewayError::ModelNotFound {
+                message: format!("provider `{}` is not configured", target.provider),
+            })?;
+    let backend = runtime
+        .backends
+        .get(&target.provider)
+        .ok_or_else(|| {
+            GatewayError::Backend(BackendError::Unsupported {
+                provider: provider.id.clone(),
+                api: provider.api.as_str(),
+            })
+        })?
+        .clone();
+    let agent = config
+        .agent(&route.agent)
+        .ok_or_else(|| GatewayError::ModelNotFound {
+            message: format!("agent `{}` is not configured", route.agent),
+        })?;
+    let removed = enforce::request(&agent.policy, &agent.id, &mut request)?;
+    if !removed.is_empty() {
+        tracing::info!(agent = %agent.id, tools = ?removed, "denied tools removed from the request");
+    }
+    let shown_model = target.to_string();
+    if let Some(warning) = guard::apply(&shown_model, provider.model(&target.model), &mut request)?
+    {
+        tracing::warn!(agent = %agent.id, "{warning}");
+    }
+    let id = request_id();
+    tracing::info!(
+        request_id = %id,
+        agent = %agent.id,
+        model = %shown_model,
+        stream = request.stream == Some(true),
+        "model request"
+    );
+    request.model.clone_from(&target.model);
+    Ok(Prepared {
+        backend,
+        params: config.params.get(&target).cloned().unwrap_or_default(),
+        policy: agent.policy.clone(),
+        audit: AuditContext {
+            agent: agent.id.clone(),
+            client: match &caller {
+                Caller::Client(name) => Some(name.clone()),
+                Caller::Admin => Some("admin".to_owned()),
+                Caller::Anonymous => None,
+            },
+            request_id: id.clone(),
+            workspace: agent.workspace.clone(),
+        },
+        provider: provider.id.clone(),
+        timeouts: config.gateway.timeouts,
+        headers: hearth_headers(&agent.id, &shown_model, &provider.id, &id),
+        shown_model,
+        request,
+    })
+}
+
+/// What a stream brings, in the order it comes.
+#[derive(Debug)]
+pub enum StreamEvent {
+    /// A chunk, with the policy applied and `model` set to what the client is shown. Usage
+    /// comes on the last chunks whether or not the client asked; routes drop what their API
+    /// does not want.
+    Chunk(Box<ChatCompletionChunk>),
+    /// Nothing yet from a backend still loading; a route may tell the client it is alive.
+    KeepAlive,
+    /// The backend failed or fell silent; the message says which, in words for the client.
+    Failed(String),
+    /// The backend finished.
+    Done,
+}
+
+impl Prepared {
+    /// Asks for the whole answer at once.
+    pub async fn complete(mut self) -> Result<(HeaderMap, ChatCompletionResponse), GatewayError> {
+        self.request.stream = Some(false);
+        let total = self.timeouts.total;
+        let mut answer = tokio::time::timeout(total, self.backend.chat(self.request, &self.params))
+            .await
+            .map_err(|_| BackendError::Timeout {
+                provider: self.provider.clone(),
+                phase: "answer",
+                after: total,
+            })??;
+        let records = enforce::response(&self.policy, &self.audit, &mut answer);
+        self.audit.write(&records).await;
+        answer.model = self.shown_model;
+        Ok((self.headers, answer))
+    }
+
+    /// Starts a streamed answer. Failures before the first chunk (within a short grace) are
+    /// returned as errors; later ones arrive as `StreamEvent::Failed`.
+    pub async fn stream(
+        mut self,
+    ) -> Result<(HeaderMap, impl Stream<Item = StreamEvent> + Send + 'static), GatewayError> {
+        self.request.stream = Some(true);
+        let timeouts = self.timeouts;
+        let started = Instant::now();
+        let mut upstream: ChunkStream = tokio::time::timeout(
+            timeouts.first_token,
+            self.backend.chat_stream(self.request, &self.params),
+        )
+        .await
+        .map_err(|_| BackendError::Timeout {
+            provider: self.provider.clone(),
+            phase: "first token",
+            after: timeouts.first_token,
+        })??;
+        let first = match tokio::time::timeout(
+            FIRST_CHUNK_GRACE.min(timeouts.first_token),
+            upstream.next(),
+        )
+        .await
+        {
+            Ok(Some(Ok(chunk))) => Some(chunk),
+            Ok(Some(Err(error))) => return Err(error.into()),
+            Ok(None) => {
+                return Err(BackendError::Truncated {
+                    provider: self.provider.clone(),
+                }
+                .into());
+            }
+            Err(_) => None,
+        };
+        let (policy, audit, provider, shown_model) =
+            (self.policy, self.audit, self.provider, self.shown_model);
+        let events = async_stream::stream! {
+            let mut filter = StreamFilter::default();
+            let shape = |mut chunk: ChatCompletionChunk, filter: &mut StreamFilter| {
+                filter.filter(&policy, &mut chunk);
+                chunk.model.clone_from(&shown_model);
+                chunk
+            };
+            let mut last = Instant::now();
+            let mut got_first = first.is_some();
+            if let Some(chunk) = first {
+                yield StreamEvent::Chunk(Box::new(shape(chunk, &mut filter)));
+            }
+            let total_deadline = tokio::time::Instant::from_std(started + timeouts.total);
+            let mut keep_alive = tokio::time::interval(KEEP_ALIVE_EVERY);
+            keep_alive.tick().await;
+            loop {
+                let (limit, phase) = if got_first {
+                    (timeouts.idle, "next chunk")
+                } else {
+                    (timeouts.first_token, "first token")
+                };
+                let deadline = tokio::time::Instant::from_std(last + limit).min(total_deadline);
+                let (phase, after) = if deadline == total_deadline {
+                    ("complete answer", timeouts.total)
+                } else {
+                    (phase, limit)
+                };
+                tokio::select! {
+                    next = tokio::time::timeout_at(deadline, upstream.next()) => match next {
+                        Err(_) => {
+                            let error = BackendError::Timeout { provider: provider.clone(), phase, after };
+                            tracing::warn!(%error, "stream ended by timeout");
+                            yield StreamEvent::Failed(error.to_string());
+                            break;
+                        }
+                        Ok(None) => {
+                            yield StreamEvent::Done;
+                            break;
+                        }
+                        Ok(Some(Err(error))) => {
+                            tracing::warn!(%error, "backend failed mid-stream");
+                            yield StreamEvent::Failed(error.to_string());
+                            break;
+                        }
+                        Ok(Some(Ok(chunk))) => {
+                            got_first = true;
+                            last = Instant::now();
+                            yield StreamEvent::Chunk(Box::new(shape(chunk, &mut filter)));
+                        }
+                    },
+                    _ = keep_alive.tick(), if !got_first => {
+                        yield StreamEvent::KeepAlive;
+                    }
+                }
+            }
+            let blocked = filter.blocked();
+            if blocked > 0 {
+                tracing::info!(blocked, "denied tool calls removed from the stream");
+            }
+            audit.write(&filter.records(&policy, &audit)).await;
+        };
+        Ok((self.headers, events))
+    }
+}
