@@ -160,7 +160,18 @@ pub(crate) fn error_message(body: &[u8]) -> String {
             .or_else(|| value["message"].as_str())
             .map(str::to_owned)
     });
-    let text = message.unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_owned());
+    let text = message.unwrap_or_else(|| {
+        let raw = String::from_utf8_lossy(body);
+        let raw = raw.trim();
+        if raw.is_empty() {
+            "no message".to_owned()
+        } else if raw.starts_with('<') {
+            // An error page of some other server: its markup helps nobody.
+            "an HTML page (is this address a model server?)".to_owned()
+        } else {
+            raw.to_owned()
+        }
+    });
     shorten(&text, 300)
 }
 

@@ -131,6 +131,19 @@ impl OpenAiCompletions {
             .send(self.post("/chat/completions").json(&request))
             .await?;
         let provider = self.provider();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("no content type")
+            .to_owned();
+        if !content_type.starts_with("text/event-stream") {
+            return Err(BackendError::Garbage {
+                provider,
+                what: "server-sent events",
+                detail: format!("the answer is `{}`", shorten(&content_type, 80)),
+            });
+        }
         let mut bytes = response.bytes_stream();
         let garbage = {
             let provider = provider.clone();
