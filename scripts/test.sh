@@ -41,12 +41,14 @@ say "cargo test"
 cargo test --workspace --locked
 
 say "cargo test: the Secret Service backend (gnome-keyring in a private D-Bus session)"
-# A throwaway HOME holds the throwaway keyring; cargo and rustup must still be found.
+# The test binary is built in the normal environment, then run with a throwaway HOME holding
+# the throwaway keyring (running cargo itself there would rebuild everything).
+keyring_test=$(cargo test -p hearth-secrets --locked --test keyring_linux --no-run --message-format=json \
+  | python3 -c 'import json, sys; print([m["executable"] for m in map(json.loads, sys.stdin) if m.get("executable")][-1])')
 keyring_home=$(mktemp -d)
 trap 'rm -rf "$keyring_home"' EXIT
-CARGO_HOME=${CARGO_HOME:-$HOME/.cargo} RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup} \
+mkdir -m 700 "$keyring_home/run"
 HOME=$keyring_home XDG_DATA_HOME=$keyring_home/data XDG_RUNTIME_DIR=$keyring_home/run \
   dbus-run-session -- sh -c '
-    mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
     printf hearth-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-    cargo test -p hearth-secrets --locked --test keyring_linux -- --include-ignored'
+    exec "$0" --include-ignored' "$keyring_test"
