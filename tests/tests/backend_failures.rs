@@ -38,7 +38,9 @@ async fn a_backend_dying_mid_stream_ends_the_stream_with_an_error_event() {
     let mut text = String::new();
     // Read until the answer is under way, then kill the backend.
     while !text.contains("\"content\"") {
-        text.push_str(&String::from_utf8_lossy(&body.next().await.unwrap().unwrap()));
+        text.push_str(&String::from_utf8_lossy(
+            &body.next().await.unwrap().unwrap(),
+        ));
     }
     llama.stop();
     let rest = tokio::time::timeout(Duration::from_secs(30), async {
@@ -47,7 +49,10 @@ async fn a_backend_dying_mid_stream_ends_the_stream_with_an_error_event() {
         }
     })
     .await;
-    assert!(rest.is_ok(), "the stream hung after the backend died:\n{text}");
+    assert!(
+        rest.is_ok(),
+        "the stream hung after the backend died:\n{text}"
+    );
     let last = text
         .trim_end()
         .lines()
@@ -58,9 +63,14 @@ async fn a_backend_dying_mid_stream_ends_the_stream_with_an_error_event() {
     let event: Value = serde_json::from_str(last).unwrap();
     let message = event["error"]["message"].as_str().unwrap();
     assert!(message.contains("llama"), "{message}");
-    assert!(!text.contains("[DONE]"), "a failed stream must not look complete");
+    assert!(
+        !text.contains("[DONE]"),
+        "a failed stream must not look complete"
+    );
 
-    let health = reqwest::get(format!("{}/health", hearth.base)).await.unwrap();
+    let health = reqwest::get(format!("{}/health", hearth.base))
+        .await
+        .unwrap();
     assert_eq!(health.status().as_u16(), 200);
 }
 
@@ -138,7 +148,10 @@ async fn a_backend_answering_garbage_or_an_error_status_is_a_502_with_a_message(
                 message.contains("provider `llama`") && message.contains(expected),
                 "backend {status}, stream={stream}: {message}"
             );
-            assert!(!message.contains("<html>"), "the page itself is not the message: {message}");
+            assert!(
+                !message.contains("<html>"),
+                "the page itself is not the message: {message}"
+            );
         }
     }
 }

@@ -20,7 +20,10 @@ use hearth_core::{
 };
 use hearth_protocol::{
     ProtocolError,
-    openai::chat::{ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse},
+    openai::{
+        chat::{ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse},
+        embeddings::{EmbeddingsRequest, EmbeddingsResponse},
+    },
 };
 
 /// A backend's answer as it streams.
@@ -118,6 +121,17 @@ impl Backend {
         match self {
             Backend::Ollama(backend) => backend.chat_stream(request, params).await,
             Backend::OpenAi(backend) => backend.chat_stream(request, params).await,
+        }
+    }
+
+    /// Embeddings for `request.input`; `request.model` is the backend's own id.
+    pub async fn embeddings(
+        &self,
+        request: &EmbeddingsRequest,
+    ) -> Result<EmbeddingsResponse, BackendError> {
+        match self {
+            Backend::Ollama(backend) => backend.embeddings(request).await,
+            Backend::OpenAi(backend) => backend.embeddings(request).await,
         }
     }
 

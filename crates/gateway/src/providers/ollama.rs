@@ -22,6 +22,9 @@ use std::{
 
 use futures_util::StreamExt;
 use hearth_core::config::file::ModelParams;
+use hearth_protocol::openai::embeddings::{
+    Embedding, EmbeddingsRequest, EmbeddingsResponse, EmbeddingsUsage,
+};
 use hearth_protocol::{
     ProtocolError,
     convert::{
@@ -274,6 +277,57 @@ impl Ollama {
     /// Healthy when `/api/version` answers like Ollama does.
     pub async fn health(&self) -> Result<(), BackendError> {
         self.version().await.map(|_| ())
+    }
+
+    /// Embeddings through Ollama's `/api/embed` (`{model, input}` → `{embeddings: [[…]]}`),
+    /// answered in OpenAI's shape.
+    pub async fn embeddings(
+        &self,
+        request: &EmbeddingsRequest,
+    ) -> Result<EmbeddingsResponse, BackendError> {
+        let body = serde_json::json!({
+            "model": request.model,
+            "input": request.input,
+            "keep_alive": DEFAULT_KEEP_ALIVE,
+        });
+        let post = self
+            .request(reqwest::Method::POST, "/api/embed")
+            .json(&body);
+        let response = self.send(post).await?;
+        let answer: serde_json::Value = self.answer(response, "Ollama embed response").await?;
+        let Some(vectors) = answer
+            .get("embeddings")
+            .and_then(serde_json::Value::as_array)
+        else {
+            return Err(BackendError::Garbage {
+                provider: self.provider(),
+                what: "Ollama embed response",
+                detail: "no `embeddings` array".to_owned(),
+            });
+        };
+        let tokens = answer
+            .get("prompt_eval_count")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        Ok(EmbeddingsResponse {
+            object: "list".to_owned(),
+            data: vectors
+                .iter()
+                .zip(0..)
+                .map(|(vector, index)| Embedding {
+                    index,
+                    embedding: vector.clone(),
+                    extra: serde_json::Map::new(),
+                })
+                .collect(),
+            model: request.model.clone(),
+            usage: Some(EmbeddingsUsage {
+                prompt_tokens: tokens,
+                total_tokens: tokens,
+                extra: serde_json::Map::new(),
+            }),
+            extra: serde_json::Map::new(),
+        })
     }
 
     /// Unloads `model` from memory now: Ollama's documented empty `/api/generate` with

@@ -15,6 +15,7 @@ use hearth_protocol::{
     from_json,
     openai::{
         chat::{ChatCompletionRequest, ChatCompletionResponse, StreamData},
+        embeddings::{EmbeddingsRequest, EmbeddingsResponse},
         models::ModelList,
     },
 };
@@ -208,6 +209,23 @@ impl OpenAiCompletions {
             }
         };
         Ok(Box::pin(stream))
+    }
+
+    /// `/embeddings`, passed through with the backend's model id.
+    pub async fn embeddings(
+        &self,
+        request: &EmbeddingsRequest,
+    ) -> Result<EmbeddingsResponse, BackendError> {
+        let response = self.send(self.post("/embeddings").json(request)).await?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| self.connect_error(&error))?;
+        from_json(&body).map_err(|error| BackendError::Garbage {
+            provider: self.provider(),
+            what: "embeddings JSON",
+            detail: shorten(&error.to_string(), 200),
+        })
     }
 
     pub async fn list_models(&self) -> Result<Vec<String>, BackendError> {

@@ -2,6 +2,7 @@
 
 mod admin;
 mod chat_completions;
+mod embeddings;
 mod health;
 mod models;
 mod ollama_version;
@@ -22,6 +23,7 @@ pub fn router(gateway: Gateway) -> Router {
             post(chat_completions::chat_completions),
         )
         .route("/v1/models", get(models::models))
+        .route("/v1/embeddings", post(embeddings::embeddings))
         .layer(DefaultBodyLimit::max(body_limit))
         .route("/health", get(health::health))
         .route("/api/version", get(ollama_version::version))
