@@ -24,14 +24,8 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 /// Runs the gateway until Ctrl-C or SIGTERM. A first run writes the default configuration and
 /// creates the tokens.
 pub fn serve(context: &Context) -> CliResult {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HEARTH_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let paths = &context.paths;
+    let _flush_logs_on_exit = init_logging(&paths.data_dir.join("logs"))?;
     let loaded = store::load(paths)?;
     let validated = if loaded.from_file {
         loaded.validated
@@ -66,7 +60,7 @@ pub fn serve(context: &Context) -> CliResult {
         })?;
         let local = listener.local_addr().map_err(CliError::environment)?;
         output::note(format!("Hearth is listening on http://{local}"));
-        tracing::info!(%local, "listening");
+        tracing::info!(%local, logs = %paths.data_dir.join("logs").display(), "listening");
         let watcher = tokio::spawn(hearth_gateway::watch_config(
             gateway.clone(),
             paths.clone(),
@@ -77,6 +71,45 @@ pub fn serve(context: &Context) -> CliResult {
         tracing::info!("stopped");
         served.map_err(CliError::environment)
     })
+}
+
+/// Logs go to stderr (for a person watching) and, as JSON lines, to `<dir>/hearth.log.<date>`:
+/// rotated daily, the last seven days kept. `HEARTH_LOG` filters both (`info` by default).
+/// The returned guard flushes the file when `serve` returns.
+fn init_logging(
+    dir: &std::path::Path,
+) -> Result<tracing_appender::non_blocking::WorkerGuard, CliError> {
+    use tracing_subscriber::{Layer, layer::SubscriberExt, util::SubscriberInitExt};
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("HEARTH_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+    };
+    std::fs::create_dir_all(dir).map_err(|error| {
+        CliError::environment(format!("cannot create {}: {error}", dir.display()))
+    })?;
+    let file = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("hearth.log")
+        .max_log_files(7)
+        .build(dir)
+        .map_err(|error| {
+            CliError::environment(format!("cannot write logs in {}: {error}", dir.display()))
+        })?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(filter()),
+        )
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(writer)
+                .with_filter(filter()),
+        )
+        .init();
+    Ok(guard)
 }
 
 async fn shutdown_signal() {

@@ -16,4 +16,5 @@ mod config;
 mod crash_safety;
 mod routing;
 mod secrets;
+mod serve;
 mod tokens;
