@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
-# Builds and runs Hearth. With no arguments it writes the default configuration (if there is
-# none) and validates it; any arguments are passed to the `hearth` command.
+# Builds and runs Hearth. With no arguments it runs the gateway (`hearth serve`: a first run
+# writes the default configuration and creates the tokens); any arguments are passed to the
+# `hearth` command instead.
 #
-# Usage: scripts/run.sh [hearth arguments…]     e.g. scripts/run.sh route simulate --client default
+# Usage: scripts/run.sh                    the gateway on 127.0.0.1:11500, Ctrl-C stops it
+#        scripts/run.sh ARGS…             e.g. scripts/run.sh route simulate --client default
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -p hearth
-if (($#)); then
-  exec target/release/hearth "$@"
-fi
-target/release/hearth config init
-exec target/release/hearth config validate
+exec target/release/hearth "${@:-serve}"
