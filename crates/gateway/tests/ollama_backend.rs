@@ -1037,3 +1037,71 @@ async fn health_reads_api_version() {
         "{error:?}"
     );
 }
+
+/// The whole gateway in front of the fixture server, for an agent that may not use
+/// `get_weather`: the client offers no tools at all, yet the "model" calls one (as a model may
+/// call a tool it was never offered: Ollama does not check). The call never reaches the client,
+/// the answer ends as a plain stop, and the audit log records the blocked call.
+#[tokio::test]
+async fn a_denied_call_in_an_ollama_answer_never_reaches_the_client_and_is_audited() {
+    let fixture = Fixture::start(vec![(
+        Method::POST,
+        "/api/chat",
+        Reply::ndjson("chat-tools-stream.ndjson"),
+    )])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = dir.path().join("public");
+    let paths = hearth_core::config::store::Paths {
+        config_file: dir.path().join("hearth.json"),
+        data_dir: dir.path().join("data"),
+    };
+    let document = json!({
+        "providers": { "ollama": { "api": "ollama", "baseUrl": fixture.base, "models": [{ "id": "llama3.2" }] } },
+        "models": { "primary": "ollama/llama3.2" },
+        "agents": [{ "id": "public", "workspace": workspace, "tools": { "deny": ["get_weather"] } }]
+    });
+    let validated = hearth_core::config::store::save(&paths, &document).unwrap();
+    let secrets = hearth_secrets::MemoryStore::new();
+    let secrets: Arc<dyn hearth_secrets::SecretStore> = Arc::new(secrets);
+    let runtime =
+        hearth_gateway::Runtime::load(validated.config, validated.warnings, secrets.as_ref())
+            .unwrap();
+    let gateway = hearth_gateway::Gateway::new(runtime, secrets, None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(hearth_gateway::serve(
+        gateway,
+        listener,
+        std::future::pending(),
+    ));
+
+    let body = reqwest::Client::new()
+        .post(format!("{base}/v1/chat/completions"))
+        .json(&json!({
+            "model": "default",
+            "messages": [{ "role": "user", "content": "What is the weather in Tokyo?" }],
+            "stream": true
+        }))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.trim_end().ends_with("data: [DONE]"), "{body}");
+    assert!(
+        !body.contains("get_weather") && !body.contains("tool_calls\":["),
+        "{body}"
+    );
+    assert!(body.contains("\"finish_reason\":\"stop\""), "{body}");
+    let audit = std::fs::read_to_string(workspace.join("audit.jsonl")).unwrap();
+    let record: Value = serde_json::from_str(audit.trim()).unwrap();
+    assert_eq!(record["tool"], "get_weather");
+    assert_eq!(record["allowed"], false);
+    assert_eq!(record["arguments"], "{\"city\":\"Tokyo\"}");
+    assert!(
+        record["rule"].as_str().unwrap().contains("deny[0]"),
+        "{record}"
+    );
+}
