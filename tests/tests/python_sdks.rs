@@ -1,5 +1,6 @@
-//! The official Python SDKs (`openai`, from the venv scripts/provision.sh builds) against Hearth
-//! in front of a real llama-server: the tests themselves are in tests/python/, run by pytest.
+//! The official Python SDKs (`openai` and `ollama`, from the venv scripts/provision.sh builds)
+//! against Hearth in front of a real llama-server: the tests themselves are in tests/python/, run
+//! by pytest.
 
 use std::process::Command;
 
@@ -34,4 +35,35 @@ async fn the_openai_python_sdk_works_against_hearth() {
         llama.logs()
     );
     assert!(report.contains("7 passed"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ollama_python_client_works_against_hearth() {
+    let llama = LlamaServer::smollm2();
+    let hearth = Hearth::start(|dir| two_agents(&llama.base_url(), dir)).await;
+    let python = provisioned("HEARTH_TEST_PYTHON");
+    let tests = concat!(env!("CARGO_MANIFEST_DIR"), "/python/test_ollama_sdk.py");
+    let base = hearth.base.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(&python)
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", tests])
+            .env("HEARTH_URL", base)
+            .env("HEARTH_TOKEN", APP_TOKEN)
+            .output()
+    })
+    .await
+    .unwrap_or_else(|error| panic!("pytest did not run: {error}"))
+    .unwrap_or_else(|error| panic!("cannot run pytest; run scripts/provision.sh: {error}"));
+    let report = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{report}");
+    assert!(
+        output.status.success(),
+        "pytest failed:\n{report}\nllama-server:\n{}",
+        llama.logs()
+    );
+    assert!(report.contains("9 passed"), "{report}");
 }

@@ -255,6 +255,65 @@ impl StreamFilter {
     }
 }
 
+/// A stream's policy filter together with what it needs to audit: the records are written when
+/// the stream finishes, and also when it is dropped half-way because the client went away —
+/// a blocked call must be in the audit log whether or not anyone read the rest.
+#[derive(Debug)]
+pub struct StreamAudit {
+    filter: StreamFilter,
+    policy: ToolPolicy,
+    audit: AuditContext,
+    written: bool,
+}
+
+impl StreamAudit {
+    pub fn new(policy: ToolPolicy, audit: AuditContext) -> StreamAudit {
+        StreamAudit {
+            filter: StreamFilter::default(),
+            policy,
+            audit,
+            written: false,
+        }
+    }
+
+    pub fn filter(&mut self, chunk: &mut ChatCompletionChunk) {
+        self.filter.filter(&self.policy, chunk);
+    }
+
+    pub fn blocked(&self) -> usize {
+        self.filter.blocked()
+    }
+
+    /// Writes the audit records now.
+    pub async fn finish(mut self) {
+        self.written = true;
+        let records = self.filter.records(&self.policy, &self.audit);
+        self.audit.write(&records).await;
+    }
+}
+
+impl Drop for StreamAudit {
+    fn drop(&mut self) {
+        if self.written {
+            return;
+        }
+        let records = self.filter.records(&self.policy, &self.audit);
+        if records.is_empty() {
+            return;
+        }
+        let audit = self.audit.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move { audit.write(&records).await });
+            }
+            Err(_) => tracing::error!(
+                agent = %self.audit.agent,
+                "a stream ended outside the runtime; its tool calls could not be audited"
+            ),
+        }
+    }
+}
+
 /// The `{"error": ...}` event that ends a stream the backend broke.
 pub fn stream_error_event(message: &str) -> String {
     let body = json!({

@@ -7,6 +7,7 @@ mod auth;
 mod enforce;
 mod error;
 mod guard;
+mod metrics;
 mod pipeline;
 pub mod providers;
 mod reload;

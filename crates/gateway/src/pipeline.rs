@@ -12,7 +12,10 @@
 //! it with a `Failed` event, never a hang.
 
 use std::{
-    sync::atomic::{AtomicU64, Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -29,9 +32,10 @@ use hearth_protocol::openai::chat::{
 
 use crate::{
     auth::{Caller, authenticate},
-    enforce::{self, AuditContext, StreamFilter},
+    enforce::{self, AuditContext, StreamAudit},
     error::GatewayError,
     guard,
+    metrics::{Labels, Observation},
     providers::{Backend, BackendError, ChunkStream},
     state::Gateway,
 };
@@ -155,22 +159,43 @@ pub struct Prepared {
     audit: AuditContext,
     provider: String,
     timeouts: Timeouts,
+    /// Counts the request once, whatever becomes of it.
+    observation: Observation,
     /// `provider/model-id`, what the client is shown.
     pub shown_model: String,
     /// `x-hearth-agent`, `x-hearth-model`, `x-hearth-provider`, `x-hearth-request-id`.
     pub headers: HeaderMap,
 }
 
-/// Takes a request in canonical form the whole way to its backend's door.
+/// Takes a request in canonical form the whole way to its backend's door. `api` names the
+/// client API for the metrics (`openai-completions`, `ollama-chat`, `ollama-generate`…); a
+/// refused request is counted here, one that passes when its answer ends.
 pub fn prepare(
     gateway: &Gateway,
     headers: &HeaderMap,
+    request: ChatCompletionRequest,
+    api: &'static str,
+) -> Result<Prepared, GatewayError> {
+    let mut labels = Labels::unknown(api);
+    prepare_labelled(gateway, headers, request, &mut labels).inspect_err(|error| {
+        gateway.metrics().refused(&labels, error);
+    })
+}
+
+/// `prepare`, filling in `labels` as the configuration tells them.
+fn prepare_labelled(
+    gateway: &Gateway,
+    headers: &HeaderMap,
     mut request: ChatCompletionRequest,
+    labels: &mut Labels,
 ) -> Result<Prepared, GatewayError> {
     let runtime = gateway.runtime();
     let config = &runtime.config;
     let caller = authenticate(&runtime, headers)?;
     let route = route_caller(config, &caller, headers);
+    if config.agent(&route.agent).is_some() {
+        labels.agent.clone_from(&route.agent);
+    }
     if request.messages.is_empty() {
         return Err(GatewayError::BadRequest {
             message: "`messages` is empty: send at least one message".to_owned(),
@@ -185,6 +210,8 @@ pub fn prepare(
             .ok_or_else(|| GatewayError::ModelNotFound {
                 message: format!("provider `{}` is not configured", target.provider),
             })?;
+    labels.provider.clone_from(&provider.id);
+    labels.set_model(config, &target);
     let backend = runtime
         .backends
         .get(&target.provider)
@@ -201,6 +228,7 @@ pub fn prepare(
             message: format!("agent `{}` is not configured", route.agent),
         })?;
     let removed = enforce::request(&agent.policy, &agent.id, &mut request)?;
+    gateway.metrics().tools_removed(&agent.id, removed.len());
     if !removed.is_empty() {
         tracing::info!(agent = %agent.id, tools = ?removed, "denied tools removed from the request");
     }
@@ -234,6 +262,7 @@ pub fn prepare(
         },
         provider: provider.id.clone(),
         timeouts: config.gateway.timeouts,
+        observation: Observation::new(Arc::clone(gateway.metrics()), labels.clone()),
         headers: hearth_headers(&agent.id, &shown_model, &provider.id, &id),
         shown_model,
         request,
@@ -260,14 +289,20 @@ impl Prepared {
     pub async fn complete(mut self) -> Result<(HeaderMap, ChatCompletionResponse), GatewayError> {
         self.request.stream = Some(false);
         let total = self.timeouts.total;
+        self.observation.start();
         let mut answer = tokio::time::timeout(total, self.backend.chat(self.request, &self.params))
             .await
             .map_err(|_| BackendError::Timeout {
                 provider: self.provider.clone(),
                 phase: "answer",
                 after: total,
-            })??;
+            })
+            .and_then(|answer| answer)
+            .map_err(|error| self.observation.failed_with(error))?;
+        self.observation.answered(&answer);
         let records = enforce::response(&self.policy, &self.audit, &mut answer);
+        self.observation
+            .tool_calls_blocked(records.iter().filter(|record| !record.allowed).count());
         self.audit.write(&records).await;
         answer.model = self.shown_model;
         Ok((self.headers, answer))
@@ -281,6 +316,8 @@ impl Prepared {
         self.request.stream = Some(true);
         let timeouts = self.timeouts;
         let started = Instant::now();
+        let mut observation = self.observation;
+        observation.start();
         let mut upstream: ChunkStream = tokio::time::timeout(
             timeouts.first_token,
             self.backend.chat_stream(self.request, &self.params),
@@ -290,36 +327,42 @@ impl Prepared {
             provider: self.provider.clone(),
             phase: "first token",
             after: timeouts.first_token,
-        })??;
+        })
+        .and_then(|upstream| upstream)
+        .map_err(|error| observation.failed_with(error))?;
         let first = match tokio::time::timeout(
             FIRST_CHUNK_GRACE.min(timeouts.first_token),
             upstream.next(),
         )
         .await
         {
-            Ok(Some(Ok(chunk))) => Some(chunk),
-            Ok(Some(Err(error))) => return Err(error.into()),
+            Ok(Some(Ok(chunk))) => {
+                observation.chunk(&chunk);
+                Some(chunk)
+            }
+            Ok(Some(Err(error))) => return Err(observation.failed_with(error)),
             Ok(None) => {
-                return Err(BackendError::Truncated {
+                return Err(observation.failed_with(BackendError::Truncated {
                     provider: self.provider.clone(),
-                }
-                .into());
+                }));
             }
             Err(_) => None,
         };
         let (policy, audit, provider, shown_model) =
             (self.policy, self.audit, self.provider, self.shown_model);
         let events = async_stream::stream! {
-            let mut filter = StreamFilter::default();
-            let shape = |mut chunk: ChatCompletionChunk, filter: &mut StreamFilter| {
-                filter.filter(&policy, &mut chunk);
+            let mut filter = StreamAudit::new(policy, audit);
+            let shape = |mut chunk: ChatCompletionChunk, filter: &mut StreamAudit, observation: &Observation| {
+                let blocked = filter.blocked();
+                filter.filter(&mut chunk);
+                observation.tool_calls_blocked(filter.blocked() - blocked);
                 chunk.model.clone_from(&shown_model);
                 chunk
             };
             let mut last = Instant::now();
             let mut got_first = first.is_some();
             if let Some(chunk) = first {
-                yield StreamEvent::Chunk(Box::new(shape(chunk, &mut filter)));
+                yield StreamEvent::Chunk(Box::new(shape(chunk, &mut filter, &observation)));
             }
             let total_deadline = tokio::time::Instant::from_std(started + timeouts.total);
             let mut keep_alive = tokio::time::interval(KEEP_ALIVE_EVERY);
@@ -341,22 +384,26 @@ impl Prepared {
                         Err(_) => {
                             let error = BackendError::Timeout { provider: provider.clone(), phase, after };
                             tracing::warn!(%error, "stream ended by timeout");
+                            let error = observation.failed_with(error);
                             yield StreamEvent::Failed(error.to_string());
                             break;
                         }
                         Ok(None) => {
+                            observation.streamed();
                             yield StreamEvent::Done;
                             break;
                         }
                         Ok(Some(Err(error))) => {
                             tracing::warn!(%error, "backend failed mid-stream");
+                            let error = observation.failed_with(error);
                             yield StreamEvent::Failed(error.to_string());
                             break;
                         }
                         Ok(Some(Ok(chunk))) => {
                             got_first = true;
                             last = Instant::now();
-                            yield StreamEvent::Chunk(Box::new(shape(chunk, &mut filter)));
+                            observation.chunk(&chunk);
+                            yield StreamEvent::Chunk(Box::new(shape(chunk, &mut filter, &observation)));
                         }
                     },
                     _ = keep_alive.tick(), if !got_first => {
@@ -368,7 +415,7 @@ impl Prepared {
             if blocked > 0 {
                 tracing::info!(blocked, "denied tool calls removed from the stream");
             }
-            audit.write(&filter.records(&policy, &audit)).await;
+            filter.finish().await;
         };
         Ok((self.headers, events))
     }

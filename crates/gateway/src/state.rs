@@ -17,7 +17,10 @@ use hearth_core::{
 };
 use hearth_secrets::{SecretStore, SecretsError, ensure_token};
 
-use crate::providers::{Backend, Endpoint};
+use crate::{
+    metrics::Metrics,
+    providers::{Backend, Endpoint},
+};
 
 /// Why a configuration could not be made ready to serve.
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +123,8 @@ struct Inner {
     started: Instant,
     /// The last configuration change that was refused, for `hearth status`.
     refused: Mutex<Option<Vec<Diagnostic>>>,
+    /// One registry for the process: reloads keep the counts.
+    metrics: Arc<Metrics>,
 }
 
 impl fmt::Debug for Gateway {
@@ -143,6 +148,7 @@ impl Gateway {
                 config_file,
                 started: Instant::now(),
                 refused: Mutex::new(None),
+                metrics: Arc::new(Metrics::new()),
             }),
         }
     }
@@ -165,6 +171,10 @@ impl Gateway {
 
     pub fn config_file(&self) -> Option<&PathBuf> {
         self.inner.config_file.as_ref()
+    }
+
+    pub(crate) fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
     }
 
     pub fn uptime(&self) -> std::time::Duration {

@@ -1050,32 +1050,7 @@ async fn a_denied_call_in_an_ollama_answer_never_reaches_the_client_and_is_audit
         Reply::ndjson("chat-tools-stream.ndjson"),
     )])
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let workspace = dir.path().join("public");
-    let paths = hearth_core::config::store::Paths {
-        config_file: dir.path().join("hearth.json"),
-        data_dir: dir.path().join("data"),
-    };
-    let document = json!({
-        "providers": { "ollama": { "api": "ollama", "baseUrl": fixture.base, "models": [{ "id": "llama3.2" }] } },
-        "models": { "primary": "ollama/llama3.2" },
-        "agents": [{ "id": "public", "workspace": workspace, "tools": { "deny": ["get_weather"] } }]
-    });
-    let validated = hearth_core::config::store::save(&paths, &document).unwrap();
-    let secrets = hearth_secrets::MemoryStore::new();
-    let secrets: Arc<dyn hearth_secrets::SecretStore> = Arc::new(secrets);
-    let runtime =
-        hearth_gateway::Runtime::load(validated.config, validated.warnings, secrets.as_ref())
-            .unwrap();
-    let gateway = hearth_gateway::Gateway::new(runtime, secrets, None);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(hearth_gateway::serve(
-        gateway,
-        listener,
-        std::future::pending(),
-    ));
-
+    let (base, workspace, _dir) = gateway_denying_get_weather(&fixture).await;
     let body = reqwest::Client::new()
         .post(format!("{base}/v1/chat/completions"))
         .json(&json!({
@@ -1104,4 +1079,82 @@ async fn a_denied_call_in_an_ollama_answer_never_reaches_the_client_and_is_audit
         record["rule"].as_str().unwrap().contains("deny[0]"),
         "{record}"
     );
+}
+
+/// A client that leaves in the middle of a stream still leaves the blocked call in the audit log.
+#[tokio::test]
+async fn a_blocked_call_is_audited_even_when_the_client_leaves_mid_stream() {
+    let lines: Vec<String> = fixture("chat-tools-stream.ndjson")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let fixture = Fixture::start(vec![(
+        Method::POST,
+        "/api/chat",
+        Reply::Lines {
+            lines,
+            gap: Duration::from_millis(500),
+            abort: false,
+        },
+    )])
+    .await;
+    let (base, workspace, _dir) = gateway_denying_get_weather(&fixture).await;
+    let response = reqwest::Client::new()
+        .post(format!("{base}/v1/chat/completions"))
+        .json(&json!({
+            "model": "default",
+            "messages": [{ "role": "user", "content": "What is the weather in Tokyo?" }],
+            "stream": true
+        }))
+        .send()
+        .await
+        .unwrap();
+    let mut body = response.bytes_stream();
+    let first = body.next().await.unwrap().unwrap();
+    assert!(!first.is_empty());
+    drop(body);
+    let path = workspace.join("audit.jsonl");
+    let mut audit = String::new();
+    for _ in 0..50 {
+        audit = std::fs::read_to_string(&path).unwrap_or_default();
+        if !audit.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let record: Value = serde_json::from_str(audit.trim()).unwrap();
+    assert_eq!(record["tool"], "get_weather");
+    assert_eq!(record["allowed"], false);
+}
+
+/// A gateway whose only agent may not use `get_weather`, in front of `fixture`.
+async fn gateway_denying_get_weather(
+    fixture: &Fixture,
+) -> (String, std::path::PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = dir.path().join("public");
+    let paths = hearth_core::config::store::Paths {
+        config_file: dir.path().join("hearth.json"),
+        data_dir: dir.path().join("data"),
+    };
+    let document = json!({
+        "providers": { "ollama": { "api": "ollama", "baseUrl": fixture.base, "models": [{ "id": "llama3.2" }] } },
+        "models": { "primary": "ollama/llama3.2" },
+        "agents": [{ "id": "public", "workspace": workspace, "tools": { "deny": ["get_weather"] } }]
+    });
+    let validated = hearth_core::config::store::save(&paths, &document).unwrap();
+    let secrets = hearth_secrets::MemoryStore::new();
+    let secrets: Arc<dyn hearth_secrets::SecretStore> = Arc::new(secrets);
+    let runtime =
+        hearth_gateway::Runtime::load(validated.config, validated.warnings, secrets.as_ref())
+            .unwrap();
+    let gateway = hearth_gateway::Gateway::new(runtime, secrets, None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(hearth_gateway::serve(
+        gateway,
+        listener,
+        std::future::pending(),
+    ));
+    (base, workspace, dir)
 }

@@ -71,6 +71,49 @@ pub enum BackendError {
     Unsupported { provider: String, api: &'static str },
 }
 
+impl Endpoint {
+    /// A request to `path` below the base URL, with the provider's key when it has one.
+    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self
+            .http
+            .request(method, format!("{}{path}", self.base_url));
+        match &self.api_key {
+            Some(key) => request.bearer_auth(key.expose()),
+            None => request,
+        }
+    }
+
+    pub(crate) fn connect_error(&self, error: &reqwest::Error) -> BackendError {
+        BackendError::Connect {
+            provider: self.provider.clone(),
+            url: self.base_url.clone(),
+            detail: openai::describe(error),
+        }
+    }
+
+    /// Sends `request`; an error status becomes [`BackendError::Status`] with the server's own
+    /// message.
+    pub(crate) async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, BackendError> {
+        let response = request
+            .send()
+            .await
+            .map_err(|error| self.connect_error(&error))?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status().as_u16();
+        let body = response.bytes().await.unwrap_or_default();
+        Err(BackendError::Status {
+            provider: self.provider.clone(),
+            status,
+            message: error_message(&body),
+        })
+    }
+}
+
 /// One configured provider, ready to call.
 #[derive(Debug, Clone)]
 pub enum Backend {

@@ -40,7 +40,7 @@ use hearth_protocol::{
 };
 use serde::de::DeserializeOwned;
 
-use super::{BackendError, ChunkStream, Endpoint, error_message, openai::describe, shorten};
+use super::{BackendError, ChunkStream, Endpoint, openai::describe, shorten};
 
 /// What Hearth sends as `keep_alive` when the model's config names none.
 pub const DEFAULT_KEEP_ALIVE: &str = "24h";
@@ -60,20 +60,7 @@ impl Ollama {
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let url = format!("{}{path}", self.endpoint.base_url);
-        let request = self.endpoint.http.request(method, url);
-        match &self.endpoint.api_key {
-            Some(key) => request.bearer_auth(key.expose()),
-            None => request,
-        }
-    }
-
-    fn connect_error(&self, error: &reqwest::Error) -> BackendError {
-        BackendError::Connect {
-            provider: self.provider(),
-            url: self.endpoint.base_url.clone(),
-            detail: describe(error),
-        }
+        self.endpoint.request(method, path)
     }
 
     fn garbage(&self, what: &'static str, error: &ProtocolError) -> BackendError {
@@ -86,20 +73,7 @@ impl Ollama {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, BackendError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|error| self.connect_error(&error))?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
-        let status = response.status().as_u16();
-        let body = response.bytes().await.unwrap_or_default();
-        Err(BackendError::Status {
-            provider: self.provider(),
-            status,
-            message: error_message(&body),
-        })
+        self.endpoint.send(request).await
     }
 
     /// The whole body of a successful answer.

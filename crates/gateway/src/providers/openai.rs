@@ -21,7 +21,7 @@ use hearth_protocol::{
 };
 use serde_json::{Value, json};
 
-use super::{BackendError, ChunkStream, Endpoint, error_message, shorten};
+use super::{BackendError, ChunkStream, Endpoint, shorten};
 
 #[derive(Debug, Clone)]
 pub struct OpenAiCompletions {
@@ -42,53 +42,22 @@ impl OpenAiCompletions {
     }
 
     fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        let request = self
-            .endpoint
-            .http
-            .post(format!("{}{path}", self.endpoint.base_url));
-        match &self.endpoint.api_key {
-            Some(key) => request.bearer_auth(key.expose()),
-            None => request,
-        }
+        self.endpoint.request(reqwest::Method::POST, path)
     }
 
     fn get(&self, path: &str) -> reqwest::RequestBuilder {
-        let request = self
-            .endpoint
-            .http
-            .get(format!("{}{path}", self.endpoint.base_url));
-        match &self.endpoint.api_key {
-            Some(key) => request.bearer_auth(key.expose()),
-            None => request,
-        }
+        self.endpoint.request(reqwest::Method::GET, path)
     }
 
     fn connect_error(&self, error: &reqwest::Error) -> BackendError {
-        BackendError::Connect {
-            provider: self.provider(),
-            url: self.endpoint.base_url.clone(),
-            detail: describe(error),
-        }
+        self.endpoint.connect_error(error)
     }
 
     async fn send(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, BackendError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|error| self.connect_error(&error))?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
-        let status = response.status().as_u16();
-        let body = response.bytes().await.unwrap_or_default();
-        Err(BackendError::Status {
-            provider: self.provider(),
-            status,
-            message: error_message(&body),
-        })
+        self.endpoint.send(request).await
     }
 
     pub async fn chat(

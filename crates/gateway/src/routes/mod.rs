@@ -4,7 +4,12 @@ mod admin;
 mod chat_completions;
 mod embeddings;
 mod health;
+mod metrics;
 mod models;
+mod ollama_chat;
+mod ollama_generate;
+mod ollama_ps;
+mod ollama_tags;
 mod ollama_version;
 
 use axum::{
@@ -24,9 +29,14 @@ pub fn router(gateway: Gateway) -> Router {
         )
         .route("/v1/models", get(models::models))
         .route("/v1/embeddings", post(embeddings::embeddings))
+        .route("/api/chat", post(ollama_chat::chat))
+        .route("/api/generate", post(ollama_generate::generate))
         .layer(DefaultBodyLimit::max(body_limit))
         .route("/health", get(health::health))
+        .route("/metrics", get(metrics::metrics))
         .route("/api/version", get(ollama_version::version))
+        .route("/api/tags", get(ollama_tags::tags))
+        .route("/api/ps", get(ollama_ps::ps))
         .route("/admin/status", get(admin::status))
         .with_state(gateway)
 }
