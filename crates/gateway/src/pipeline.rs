@@ -122,7 +122,18 @@ pub fn choose_model(
     }
 }
 
-fn request_id() -> String {
+/// The header that carries a request's id, in and out.
+pub const REQUEST_ID: &str = "x-hearth-request-id";
+
+/// The id the request middleware gave this request (a fresh one if it ran without it).
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .map_or_else(new_request_id, str::to_owned)
+}
+
+pub fn new_request_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let started = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -237,7 +248,7 @@ fn prepare_labelled(
     {
         tracing::warn!(agent = %agent.id, "{warning}");
     }
-    let id = request_id();
+    let id = request_id(headers);
     tracing::info!(
         request_id = %id,
         agent = %agent.id,
@@ -350,6 +361,8 @@ impl Prepared {
         };
         let (policy, audit, provider, shown_model) =
             (self.policy, self.audit, self.provider, self.shown_model);
+        // The stream is polled after the request's span has closed: its log lines name the id.
+        let request_id = audit.request_id.clone();
         let events = async_stream::stream! {
             let mut filter = StreamAudit::new(policy, audit);
             let shape = |mut chunk: ChatCompletionChunk, filter: &mut StreamAudit, observation: &Observation| {
@@ -383,7 +396,7 @@ impl Prepared {
                     next = tokio::time::timeout_at(deadline, upstream.next()) => match next {
                         Err(_) => {
                             let error = BackendError::Timeout { provider: provider.clone(), phase, after };
-                            tracing::warn!(%error, "stream ended by timeout");
+                            tracing::warn!(%request_id, %error, "stream ended by timeout");
                             let error = observation.failed_with(error);
                             yield StreamEvent::Failed(error.to_string());
                             break;
@@ -394,7 +407,7 @@ impl Prepared {
                             break;
                         }
                         Ok(Some(Err(error))) => {
-                            tracing::warn!(%error, "backend failed mid-stream");
+                            tracing::warn!(%request_id, %error, "backend failed mid-stream");
                             let error = observation.failed_with(error);
                             yield StreamEvent::Failed(error.to_string());
                             break;
@@ -413,7 +426,7 @@ impl Prepared {
             }
             let blocked = filter.blocked();
             if blocked > 0 {
-                tracing::info!(blocked, "denied tool calls removed from the stream");
+                tracing::info!(%request_id, blocked, "denied tool calls removed from the stream");
             }
             filter.finish().await;
         };

@@ -127,6 +127,18 @@ fn serve_answers_logs_to_a_file_and_never_logs_a_secret() {
         .lines()
         .all(|line| serde_json::from_str::<serde_json::Value>(line).is_ok());
     assert!(every_line_is_json, "structured logs are JSON lines: {logs}");
+    // The failed request's log line carries the id the client saw in `x-hearth-request-id`.
+    let id = down
+        .lines()
+        .find_map(|line| line.strip_prefix("x-hearth-request-id: "))
+        .unwrap_or_else(|| panic!("no request id header: {down}"))
+        .trim();
+    let refusal: serde_json::Value = logs
+        .lines()
+        .find(|line| line.contains("chat completion refused"))
+        .map(|line| serde_json::from_str(line).unwrap())
+        .unwrap();
+    assert_eq!(refusal["span"]["id"], id, "{refusal}");
 
     let secrets = [
         admin.as_str(),

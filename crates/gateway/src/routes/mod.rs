@@ -38,5 +38,36 @@ pub fn router(gateway: Gateway) -> Router {
         .route("/api/tags", get(ollama_tags::tags))
         .route("/api/ps", get(ollama_ps::ps))
         .route("/admin/status", get(admin::status))
+        .layer(axum::middleware::from_fn(request_span))
         .with_state(gateway)
+}
+
+/// Every request gets an id: in a tracing span around its handling (so its log lines carry it),
+/// in the `x-hearth-request-id` request header the pipeline reads (a client's own value is
+/// replaced: ids are Hearth's), and in the same response header.
+async fn request_span(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use tracing::Instrument;
+    let id = crate::pipeline::new_request_id();
+    let header = axum::http::HeaderValue::from_str(&id).ok();
+    if let Some(value) = &header {
+        request
+            .headers_mut()
+            .insert(crate::pipeline::REQUEST_ID, value.clone());
+    }
+    let span = tracing::info_span!(
+        "request",
+        id = %id,
+        method = %request.method(),
+        path = %request.uri().path()
+    );
+    let mut response = next.run(request).instrument(span).await;
+    if let Some(value) = header {
+        response
+            .headers_mut()
+            .insert(crate::pipeline::REQUEST_ID, value);
+    }
+    response
 }
