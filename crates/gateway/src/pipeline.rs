@@ -43,7 +43,7 @@ use crate::{
 /// How long a stream waits for the first chunk before the route answers 200 and keep-alives
 /// take over.
 const FIRST_CHUNK_GRACE: Duration = Duration::from_secs(2);
-const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(10);
+const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(5);
 
 /// The claims a trusted client makes about the conversation it relays.
 pub fn claims(headers: &HeaderMap) -> Claims {
@@ -378,8 +378,9 @@ impl Prepared {
                 yield StreamEvent::Chunk(Box::new(shape(chunk, &mut filter, &observation)));
             }
             let total_deadline = tokio::time::Instant::from_std(started + timeouts.total);
+            // The first tick is immediate: a client still waiting when the grace ends gets a
+            // keep-alive at once, then one every few seconds until the first token.
             let mut keep_alive = tokio::time::interval(KEEP_ALIVE_EVERY);
-            keep_alive.tick().await;
             loop {
                 let (limit, phase) = if got_first {
                     (timeouts.idle, "next chunk")

@@ -1114,10 +1114,15 @@ async fn a_blocked_call_is_audited_even_when_the_client_leaves_mid_stream() {
     let mut body = response.bytes_stream();
     let mut received = String::new();
     while received.matches("data: ").count() < 2 {
-        received.push_str(&String::from_utf8_lossy(&body.next().await.unwrap().unwrap()));
+        received.push_str(&String::from_utf8_lossy(
+            &body.next().await.unwrap().unwrap(),
+        ));
     }
     assert!(!received.contains("get_weather"), "{received}");
-    assert!(!received.contains("[DONE]"), "left before the end: {received}");
+    assert!(
+        !received.contains("[DONE]"),
+        "left before the end: {received}"
+    );
     drop(body);
     let path = workspace.join("audit.jsonl");
     let mut audit = String::new();
@@ -1163,4 +1168,59 @@ async fn gateway_denying_get_weather(
         std::future::pending(),
     ));
     (base, workspace, dir)
+}
+
+/// A model still loading sends nothing for a while: the client gets its 200 and keep-alive
+/// comments instead of silence (the fixture's leading blank line stands in for the wait, as an
+/// Ollama loading a model sends nothing), then the answer.
+#[tokio::test]
+async fn a_slow_first_token_gets_keep_alive_comments_then_the_answer() {
+    // Nothing, a pause, the first token, a pause, the final line.
+    let stream = fixture("chat-stream.ndjson");
+    let all: Vec<&str> = stream.lines().collect();
+    let lines = vec![
+        String::new(),
+        all[0].to_owned(),
+        all[all.len() - 1].to_owned(),
+    ];
+    let fixture = Fixture::start(vec![(
+        Method::POST,
+        "/api/chat",
+        Reply::Lines {
+            lines,
+            gap: Duration::from_secs(3),
+            abort: false,
+        },
+    )])
+    .await;
+    let (base, _workspace, _dir) = gateway_denying_get_weather(&fixture).await;
+    let started = Instant::now();
+    let response = reqwest::Client::new()
+        .post(format!("{base}/v1/chat/completions"))
+        .json(&json!({
+            "model": "default",
+            "messages": [{ "role": "user", "content": "Why is the sky blue?" }],
+            "stream": true
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let answered = started.elapsed();
+    assert!(
+        answered < Duration::from_secs(3),
+        "200 came only with the data: {answered:?}"
+    );
+    let mut body = response.bytes_stream();
+    let first = String::from_utf8(body.next().await.unwrap().unwrap().to_vec()).unwrap();
+    assert_eq!(
+        first, ": keep-alive\n\n",
+        "the first bytes are a keep-alive comment"
+    );
+    let mut rest = String::new();
+    while let Some(chunk) = body.next().await {
+        rest.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+    }
+    assert!(rest.contains("\"content\":\"The\""), "{rest}");
+    assert!(rest.trim_end().ends_with("data: [DONE]"), "{rest}");
 }

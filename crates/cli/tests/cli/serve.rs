@@ -52,8 +52,15 @@ fn serve_answers_logs_to_a_file_and_never_logs_a_secret() {
     hearth.forget_on_drop("provider.ollama.apiKey");
     hearth.forget_on_drop("provider.mlx.apiKey");
     hearth.forget_on_drop("hearth.client.openclaw");
+    // A fixed free port (not 0): `hearth status` finds the gateway through the config.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
     hearth
-        .run(&["config", "set", "gateway.port", "0"])
+        .run(&["config", "set", "gateway.port", &port])
         .assert_code(0);
     // Raw output: the harness's own `stdout` replaces tokens with `$TOKEN` for snapshots.
     let token = |args: &[&str]| {
@@ -97,6 +104,12 @@ fn serve_answers_logs_to_a_file_and_never_logs_a_secret() {
     assert!(down.starts_with("HTTP/1.1 503"), "{down}");
     assert!(down.contains("is the server running"), "{down}");
 
+    let status = hearth.run(&["status"]);
+    status.assert_code(0);
+    let expected = format!("Hearth {} on 127.0.0.1:{port}", env!("CARGO_PKG_VERSION"));
+    assert!(status.stdout.starts_with(&expected), "{status}");
+    assert!(status.stdout.contains("agent:    public"), "{status}");
+
     let stopped = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -108,6 +121,9 @@ fn serve_answers_logs_to_a_file_and_never_logs_a_secret() {
         "hearth serve did not stop cleanly: {status}"
     );
     let terminal: Vec<String> = seen.into_iter().chain(receive.try_iter()).collect();
+    let gone = hearth.run(&["status"]);
+    gone.assert_code(3);
+    assert!(gone.stderr.contains("no Hearth is running"), "{gone}");
 
     let logs_dir = hearth.root().join("data/logs");
     let mut logs = String::new();
