@@ -75,7 +75,7 @@ def test_chat_streamed():
         client.chat(
             model="small",
             messages=[{"role": "user", "content": "Count from one to ten."}],
-            options={"num_predict": 48},
+            options={"num_predict": 48, "temperature": 0},
             stream=True,
         )
     )
@@ -104,7 +104,7 @@ def test_generate_streamed():
         client.generate(
             model="small",
             prompt="List five colours.",
-            options={"num_predict": 48},
+            options={"num_predict": 48, "temperature": 0},
             stream=True,
         )
     )
@@ -147,7 +147,7 @@ def test_tool_call_streamed():
             model="small",
             messages=ASK_WEATHER,
             tools=[WEATHER, SHELL],
-            options={"num_predict": 48},
+            options={"num_predict": 48, "temperature": 0},
             stream=True,
         )
         for call in (part.message.tool_calls or [])

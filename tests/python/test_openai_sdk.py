@@ -66,6 +66,7 @@ def test_chat_streamed_with_usage():
             model="small",
             messages=[{"role": "user", "content": "Count from one to ten."}],
             max_tokens=48,
+            temperature=0,
             stream=True,
             stream_options={"include_usage": True},
         )

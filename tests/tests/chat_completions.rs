@@ -92,6 +92,7 @@ async fn a_streamed_answer_arrives_chunk_by_chunk_and_ends_with_done() {
             "model": "small",
             "messages": [{ "role": "user", "content": "Count from one to twenty in words." }],
             "max_tokens": 64,
+            "temperature": 0,
             "stream": true
         }));
     let (status, events) = stream_events(request).await;

@@ -173,7 +173,7 @@ async fn api_chat_answers_whole_and_streams_ndjson() {
         &json!({
             "model": "small",
             "messages": [{ "role": "user", "content": "Count from one to twenty in words." }],
-            "options": { "num_predict": 64 }
+            "options": { "num_predict": 64, "temperature": 0 }
         }),
     ))
     .await;
@@ -286,7 +286,7 @@ async fn api_generate_answers_prompts_and_load_requests() {
         &json!({
             "model": "smollm2",
             "prompt": "List five colours, one per line.",
-            "options": { "num_predict": 48 }
+            "options": { "num_predict": 48, "temperature": 0 }
         }),
     ))
     .await;
