@@ -2,6 +2,12 @@
 //! against Hearth in front of a real llama-server: the tests themselves are in tests/python/, run
 //! by pytest.
 
+#![expect(
+    clippy::panic,
+    clippy::print_stdout,
+    reason = "the pytest runner fails the test with pytest's own report, and shows it"
+)]
+
 use std::process::Command;
 
 use hearth_e2e::{APP_TOKEN, Hearth, LlamaServer, provisioned, two_agents};
