@@ -17,29 +17,47 @@ pub enum Caller {
     Anonymous,
 }
 
-fn presented_token(headers: &HeaderMap) -> Option<&str> {
-    if let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        let (scheme, token) = value.trim().split_once(' ')?;
-        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim());
+/// The token the request presents, if any. An `Authorization` header that is not
+/// `Bearer <token>` is refused rather than read as "no token": a misconfigured client must not
+/// silently become anonymous.
+fn presented_token(headers: &HeaderMap) -> Result<Option<&str>, GatewayError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let value = value.to_str().map_err(|_| GatewayError::Unauthorized)?;
+        let (scheme, token) = value
+            .trim()
+            .split_once(' ')
+            .ok_or(GatewayError::Unauthorized)?;
+        let token = token.trim();
+        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+            return Err(GatewayError::Unauthorized);
+        }
+        return Ok(Some(token));
     }
-    headers
+    Ok(headers
         .get("x-api-key")
         .and_then(|value| value.to_str().ok())
         .map(str::trim)
+        .filter(|token| !token.is_empty()))
 }
 
 /// Identifies the caller; `Unauthorized` for a token that matches nothing, or for no token when
-/// the gateway serves beyond loopback.
+/// the gateway serves beyond loopback. An anonymous caller must also come from this machine as
+/// far as a browser is concerned — a loopback `Host`, and a loopback `Origin` if it sends one —
+/// so a web page cannot spend local models through DNS rebinding or a cross-origin POST.
 pub fn authenticate(runtime: &Runtime, headers: &HeaderMap) -> Result<Caller, GatewayError> {
-    let Some(token) = presented_token(headers).filter(|token| !token.is_empty()) else {
-        return if runtime.config.gateway.allow_remote {
-            Err(GatewayError::Unauthorized)
-        } else {
-            Ok(Caller::Anonymous)
-        };
+    let Some(token) = presented_token(headers)? else {
+        if runtime.config.gateway.allow_remote {
+            return Err(GatewayError::Unauthorized);
+        }
+        if !is_loopback_host(headers) {
+            return Err(GatewayError::ForeignHost);
+        }
+        if let Some(origin) = headers.get(header::ORIGIN)
+            && !origin.to_str().is_ok_and(is_loopback_origin)
+        {
+            return Err(GatewayError::ForeignOrigin);
+        }
+        return Ok(Caller::Anonymous);
     };
     // Every comparison runs, whichever matches, so timing tells nothing about which token it was.
     let mut caller = None;
@@ -52,6 +70,22 @@ pub fn authenticate(runtime: &Runtime, headers: &HeaderMap) -> Result<Caller, Ga
         }
     }
     caller.ok_or(GatewayError::Unauthorized)
+}
+
+/// `http://localhost:1234`, `http://127.0.0.1`, `https://[::1]:8443`: a page served from this
+/// machine.
+fn is_loopback_origin(origin: &str) -> bool {
+    let Some((_, rest)) = origin.split_once("://") else {
+        return false;
+    };
+    match axum::http::HeaderValue::from_str(rest.trim_end_matches('/')) {
+        Ok(host) => {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::HOST, host);
+            is_loopback_host(&headers)
+        }
+        Err(_) => false,
+    }
 }
 
 /// Whether the `Host` header names this machine's loopback interface.

@@ -8,7 +8,8 @@ use std::{collections::BTreeMap, path::PathBuf};
 
 use hearth_core::policy::{Decision, ToolPolicy};
 use hearth_protocol::openai::chat::{
-    ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse, FinishReason, ToolChoice,
+    ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse, FinishReason,
+    ToolCallDelta, ToolChoice,
 };
 use serde_json::json;
 
@@ -150,107 +151,297 @@ pub fn request(
     Ok(removed)
 }
 
-/// Removes calls to denied tools from a whole response; returns the audit records of every call.
+/// Removes calls to denied tools from a whole response (the legacy `function_call` too); returns
+/// the audit records of every call. A call without a name is refused.
 pub fn response(
     policy: &ToolPolicy,
     audit: &AuditContext,
     response: &mut ChatCompletionResponse,
 ) -> Vec<AuditRecord> {
     let mut records = Vec::new();
+    let mut record = |name: &str, arguments: &str| {
+        let allowed = is_allowed(policy, name);
+        let mut record = audit.record(&policy.decide(name), arguments);
+        record.allowed = allowed;
+        if name.trim().is_empty() {
+            record.rule = "refused: the call has no tool name".to_owned();
+        }
+        records.push(record);
+        allowed
+    };
     for choice in &mut response.choices {
         let before = choice.message.tool_calls.len();
-        choice.message.tool_calls.retain(|call| {
-            let decision = policy.decide(&call.function.name);
-            records.push(audit.record(&decision, &call.function.arguments));
-            decision.is_allowed()
-        });
-        if before > 0 && choice.message.tool_calls.is_empty() {
+        choice
+            .message
+            .tool_calls
+            .retain(|call| record(&call.function.name, &call.function.arguments));
+        let mut legacy_denied = false;
+        if let Some(call) = choice.message.extra.get("function_call") {
+            let text = |key: &str| call.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+            legacy_denied = !record(text("name"), text("arguments"));
+        }
+        if legacy_denied {
+            choice.message.extra.remove("function_call");
+        }
+        if (before > 0 && choice.message.tool_calls.is_empty()) || legacy_denied {
             choice.finish_reason = Some(FinishReason::Stop);
         }
     }
     records
 }
 
+/// How much of one call's arguments the filter keeps for the audit log, and how many calls one
+/// answer may make: a hostile backend must not grow memory without bound.
+const MAX_AUDITED_ARGUMENTS: usize = 64 * 1024;
+const MAX_CALLS: usize = 256;
+/// The key of a choice's legacy `function_call` (the pre-`tools` API), which has no index.
+const LEGACY: u32 = u32::MAX;
+
+#[derive(Debug)]
+enum CallState {
+    /// The name may still be arriving; the deltas wait here, unsent.
+    Pending(Vec<ToolCallDelta>),
+    /// Forwarded under this index.
+    Allowed(u32),
+    Denied,
+}
+
 /// What the stream filter knows about one tool call of a streamed answer.
 #[derive(Debug)]
 struct StreamedCall {
-    /// The index the client sees, when the call is allowed.
-    client_index: Option<u32>,
+    choice: u32,
+    id: Option<String>,
     name: String,
     arguments: String,
+    state: CallState,
 }
 
-/// Filters a streamed answer chunk by chunk. A call is decided as soon as its name arrives (the
-/// first delta of a call carries it); a denied call's deltas are dropped, allowed calls are
-/// renumbered so the client sees contiguous indexes.
+impl StreamedCall {
+    fn append_arguments(&mut self, text: &str) {
+        let room = MAX_AUDITED_ARGUMENTS.saturating_sub(self.arguments.len());
+        let mut end = text.len().min(room);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.arguments.push_str(&text[..end]);
+    }
+}
+
+/// Filters a streamed answer chunk by chunk. A call is decided on its whole name: its deltas are
+/// held until the name is complete (its first argument fragment, or the end of the answer), so
+/// a name sent late or in pieces cannot slip through. A new id or a new name on an index already
+/// used is a new call, decided on its own. Denied calls are dropped, allowed ones renumbered so
+/// the client sees contiguous indexes, and a call without a name is refused. The same holds for
+/// the legacy `function_call`.
 #[derive(Debug, Default)]
 pub struct StreamFilter {
-    calls: BTreeMap<(u32, u32), StreamedCall>,
+    calls: Vec<StreamedCall>,
+    /// (choice, backend index) → the call at that index now.
+    current: BTreeMap<(u32, u32), usize>,
     next_index: BTreeMap<u32, u32>,
     allowed_any: BTreeMap<u32, bool>,
 }
 
+fn is_allowed(policy: &ToolPolicy, name: &str) -> bool {
+    !name.trim().is_empty() && policy.decide(name).is_allowed()
+}
+
 impl StreamFilter {
+    /// Decides call `at`, sending its held deltas into `out` when it is allowed.
+    fn decide(&mut self, policy: &ToolPolicy, at: usize, out: &mut Vec<ToolCallDelta>) {
+        let call = &mut self.calls[at];
+        let CallState::Pending(held) = std::mem::replace(&mut call.state, CallState::Denied) else {
+            return;
+        };
+        if !is_allowed(policy, &call.name) {
+            return;
+        }
+        let next = self.next_index.entry(call.choice).or_insert(0);
+        let index = *next;
+        *next += 1;
+        self.allowed_any.insert(call.choice, true);
+        call.state = CallState::Allowed(index);
+        out.extend(held.into_iter().map(|mut delta| {
+            delta.index = index;
+            delta
+        }));
+    }
+
+    /// The call a delta belongs to, starting a new one where the delta says so.
+    fn call_for(
+        &mut self,
+        choice: u32,
+        index: u32,
+        id: Option<&str>,
+        named: bool,
+    ) -> Option<usize> {
+        let starts_new = match self.current.get(&(choice, index)) {
+            None => true,
+            Some(&at) => {
+                let call = &self.calls[at];
+                let other_id = matches!((id, &call.id), (Some(new), Some(old)) if new != old);
+                let renamed = named && !matches!(call.state, CallState::Pending(_));
+                other_id || renamed
+            }
+        };
+        if starts_new {
+            if self.calls.len() >= MAX_CALLS {
+                return None;
+            }
+            self.calls.push(StreamedCall {
+                choice,
+                id: id.map(str::to_owned),
+                name: String::new(),
+                arguments: String::new(),
+                state: CallState::Pending(Vec::new()),
+            });
+            self.current.insert((choice, index), self.calls.len() - 1);
+        }
+        self.current.get(&(choice, index)).copied()
+    }
+
     /// Filters one chunk in place.
     pub fn filter(&mut self, policy: &ToolPolicy, chunk: &mut ChatCompletionChunk) {
         for choice in &mut chunk.choices {
             let choice_index = choice.index;
-            let mut kept = Vec::new();
-            for mut delta in std::mem::take(&mut choice.delta.tool_calls) {
-                let key = (choice_index, delta.index);
-                let name = delta.function.as_ref().and_then(|f| f.name.clone());
-                let call = self.calls.entry(key).or_insert_with(|| {
-                    let name = name.clone().unwrap_or_default();
-                    let allowed = policy.decide(&name).is_allowed();
-                    let client_index = allowed.then(|| {
-                        let next = self.next_index.entry(choice_index).or_insert(0);
-                        *next += 1;
-                        *next - 1
-                    });
-                    if allowed {
-                        self.allowed_any.insert(choice_index, true);
-                    }
-                    StreamedCall {
-                        client_index,
-                        name,
-                        arguments: String::new(),
-                    }
-                });
-                if let Some(arguments) = delta.function.as_ref().and_then(|f| f.arguments.as_ref())
-                {
-                    call.arguments.push_str(arguments);
+            let mut out = Vec::new();
+            for delta in std::mem::take(&mut choice.delta.tool_calls) {
+                let function = delta.function.clone().unwrap_or_default();
+                let name = function.name.filter(|name| !name.is_empty());
+                let id = delta.id.as_deref().filter(|id| !id.is_empty());
+                let Some(at) = self.call_for(choice_index, delta.index, id, name.is_some()) else {
+                    continue; // too many calls: the rest are refused
+                };
+                let call = &mut self.calls[at];
+                if call.id.is_none() {
+                    call.id = id.map(str::to_owned);
                 }
-                if let Some(index) = call.client_index {
-                    delta.index = index;
-                    kept.push(delta);
+                if let (Some(part), CallState::Pending(_)) = (&name, &call.state) {
+                    call.name.push_str(part);
+                }
+                let arguments = function.arguments.unwrap_or_default();
+                call.append_arguments(&arguments);
+                match &mut call.state {
+                    CallState::Pending(held) => {
+                        held.push(delta);
+                        if !arguments.is_empty() {
+                            self.decide(policy, at, &mut out);
+                        }
+                    }
+                    CallState::Allowed(index) => {
+                        let mut delta = delta;
+                        delta.index = *index;
+                        out.push(delta);
+                    }
+                    CallState::Denied => {}
                 }
             }
-            choice.delta.tool_calls = kept;
-            if choice.finish_reason == Some(FinishReason::ToolCalls)
-                && !self
-                    .allowed_any
-                    .get(&choice_index)
-                    .copied()
-                    .unwrap_or(false)
+            if choice.finish_reason.is_some() {
+                let pending: Vec<usize> = (0..self.calls.len())
+                    .filter(|&at| {
+                        let call = &self.calls[at];
+                        call.choice == choice_index && matches!(call.state, CallState::Pending(_))
+                    })
+                    .collect();
+                for at in pending {
+                    self.decide(policy, at, &mut out);
+                }
+            }
+            choice.delta.tool_calls = out;
+            self.filter_legacy(policy, choice_index, &mut choice.delta.extra);
+            let allowed_any = self
+                .allowed_any
+                .get(&choice_index)
+                .copied()
+                .unwrap_or(false);
+            if matches!(
+                choice.finish_reason,
+                Some(FinishReason::ToolCalls | FinishReason::FunctionCall)
+            ) && !allowed_any
             {
                 choice.finish_reason = Some(FinishReason::Stop);
             }
         }
     }
 
-    /// The audit records of every call seen, once the stream is over.
+    /// The legacy `function_call` delta: decided on the name its first delta carries (the
+    /// legacy API always sends it there); without one, refused.
+    fn filter_legacy(
+        &mut self,
+        policy: &ToolPolicy,
+        choice: u32,
+        extra: &mut serde_json::Map<String, serde_json::Value>,
+    ) {
+        let Some(call) = extra.get("function_call") else {
+            return;
+        };
+        let name = call
+            .get("name")
+            .and_then(|name| name.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let arguments = call
+            .get("arguments")
+            .and_then(|arguments| arguments.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let at = match self.current.get(&(choice, LEGACY)) {
+            Some(&at) => at,
+            None => {
+                if self.calls.len() >= MAX_CALLS {
+                    extra.remove("function_call");
+                    return;
+                }
+                let allowed = is_allowed(policy, &name);
+                if allowed {
+                    self.allowed_any.insert(choice, true);
+                }
+                self.calls.push(StreamedCall {
+                    choice,
+                    id: None,
+                    name,
+                    arguments: String::new(),
+                    state: if allowed {
+                        CallState::Allowed(0)
+                    } else {
+                        CallState::Denied
+                    },
+                });
+                self.current.insert((choice, LEGACY), self.calls.len() - 1);
+                self.calls.len() - 1
+            }
+        };
+        let call = &mut self.calls[at];
+        call.append_arguments(&arguments);
+        if matches!(call.state, CallState::Denied) {
+            extra.remove("function_call");
+        }
+    }
+
+    /// The audit records of every call seen, once the stream is over. A call still undecided
+    /// (the stream ended before its name was complete) was never sent: it is recorded refused.
     pub fn records(&self, policy: &ToolPolicy, audit: &AuditContext) -> Vec<AuditRecord> {
         self.calls
-            .values()
-            .map(|call| audit.record(&policy.decide(&call.name), &call.arguments))
+            .iter()
+            .map(|call| {
+                let mut record = audit.record(&policy.decide(&call.name), &call.arguments);
+                record.allowed = matches!(call.state, CallState::Allowed(_));
+                if call.name.trim().is_empty() {
+                    record.rule = "refused: the call has no tool name".to_owned();
+                } else if !record.allowed && matches!(call.state, CallState::Pending(_)) {
+                    record.rule =
+                        "refused: the answer ended before the call was complete".to_owned();
+                }
+                record
+            })
             .collect()
     }
 
     /// How many calls were blocked.
     pub fn blocked(&self) -> usize {
         self.calls
-            .values()
-            .filter(|call| call.client_index.is_none())
+            .iter()
+            .filter(|call| !matches!(call.state, CallState::Allowed(_)))
             .count()
     }
 }
@@ -445,5 +636,113 @@ mod tests {
             chunk(json!({"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}));
         filter.filter(&policy, &mut finish);
         assert_eq!(finish.choices[0].finish_reason, Some(FinishReason::Stop));
+    }
+
+    /// Streams `deltas` (one chunk each, then a finish) through the filter; returns the tool
+    /// names the client can assemble, by client index, and the number blocked.
+    fn client_sees(deltas: &[serde_json::Value]) -> (Vec<String>, usize, String) {
+        let policy = public_policy();
+        let mut filter = StreamFilter::default();
+        let mut names: BTreeMap<u32, String> = BTreeMap::new();
+        let mut finish = String::new();
+        let mut chunks: Vec<serde_json::Value> = deltas
+            .iter()
+            .map(|delta| json!({"choices":[{"index":0,"delta":{"tool_calls":[delta]}}]}))
+            .collect();
+        chunks.push(json!({"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}));
+        for json in chunks {
+            let mut chunk = chunk(json);
+            filter.filter(&policy, &mut chunk);
+            for call in &chunk.choices[0].delta.tool_calls {
+                if let Some(name) = call.function.as_ref().and_then(|f| f.name.as_ref()) {
+                    names.entry(call.index).or_default().push_str(name);
+                }
+            }
+            if let Some(reason) = &chunk.choices[0].finish_reason {
+                finish = serde_json::to_string(reason).unwrap();
+            }
+        }
+        (names.into_values().collect(), filter.blocked(), finish)
+    }
+
+    #[test]
+    fn names_sent_late_or_in_pieces_are_decided_whole() {
+        // The name arrives after the first delta.
+        let (names, blocked, finish) = client_sees(&[
+            json!({"index":0,"id":"a","type":"function","function":{"arguments":""}}),
+            json!({"index":0,"function":{"name":"bash","arguments":"{\"command\":\"id\"}"}}),
+        ]);
+        assert_eq!((names, blocked, finish.as_str()), (vec![], 1, "\"stop\""));
+        // The name arrives in two pieces.
+        let (names, blocked, _) = client_sees(&[
+            json!({"index":0,"id":"a","function":{"name":"ba"}}),
+            json!({"index":0,"function":{"name":"sh","arguments":"{}"}}),
+        ]);
+        assert_eq!((names, blocked), (vec![], 1));
+        // An allowed name sent late still reaches the client whole.
+        let (names, blocked, finish) = client_sees(&[
+            json!({"index":0,"id":"a","function":{"arguments":""}}),
+            json!({"index":0,"function":{"name":"get_","arguments":""}}),
+            json!({"index":0,"function":{"name":"weather","arguments":"{}"}}),
+        ]);
+        assert_eq!(
+            (names, blocked, finish.as_str()),
+            (vec!["get_weather".to_owned()], 0, "\"tool_calls\"")
+        );
+    }
+
+    #[test]
+    fn a_second_call_on_a_reused_index_is_decided_on_its_own() {
+        let (names, blocked, _) = client_sees(&[
+            json!({"index":0,"id":"a","function":{"name":"get_weather","arguments":"{}"}}),
+            json!({"index":0,"id":"b","function":{"name":"bash","arguments":"{\"command\":\"id\"}"}}),
+            json!({"index":0,"id":"c","function":{"name":"get_weather","arguments":"{}"}}),
+        ]);
+        assert_eq!(names, ["get_weather", "get_weather"]);
+        assert_eq!(blocked, 1);
+    }
+
+    #[test]
+    fn a_call_without_a_name_is_refused() {
+        let (names, blocked, _) =
+            client_sees(&[json!({"index":0,"id":"a","function":{"arguments":"{}"}})]);
+        assert_eq!((names, blocked), (vec![], 1));
+    }
+
+    #[test]
+    fn legacy_function_calls_are_filtered_too() {
+        let policy = public_policy();
+        let mut filter = StreamFilter::default();
+        let mut first = chunk(
+            json!({"choices":[{"index":0,"delta":{"function_call":{"name":"bash","arguments":""}}}]}),
+        );
+        let mut rest = chunk(
+            json!({"choices":[{"index":0,"delta":{"function_call":{"arguments":"{}"}},"finish_reason":"function_call"}]}),
+        );
+        filter.filter(&policy, &mut first);
+        filter.filter(&policy, &mut rest);
+        assert!(!first.choices[0].delta.extra.contains_key("function_call"));
+        assert!(!rest.choices[0].delta.extra.contains_key("function_call"));
+        assert_eq!(rest.choices[0].finish_reason, Some(FinishReason::Stop));
+        assert_eq!(filter.blocked(), 1);
+
+        let audit = AuditContext {
+            agent: "public".to_owned(),
+            client: None,
+            request_id: "req_2".to_owned(),
+            workspace: PathBuf::from("/nowhere"),
+        };
+        let mut whole: ChatCompletionResponse = serde_json::from_value(json!({
+            "id": "x", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "finish_reason": "function_call",
+                "message": {"role": "assistant", "content": null,
+                            "function_call": {"name": "bash", "arguments": "{}"}}}]
+        }))
+        .unwrap();
+        let records = response(&policy, &audit, &mut whole);
+        assert!(!whole.choices[0].message.extra.contains_key("function_call"));
+        assert_eq!(whole.choices[0].finish_reason, Some(FinishReason::Stop));
+        assert_eq!(records.len(), 1);
+        assert!(!records[0].allowed);
     }
 }

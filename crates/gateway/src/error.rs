@@ -17,6 +17,8 @@ pub enum GatewayError {
     AdminOnly,
     #[error("requests to this route must use a loopback Host (localhost, 127.0.0.1 or [::1])")]
     ForeignHost,
+    #[error("a web page from another origin needs a token to call Hearth")]
+    ForeignOrigin,
     #[error("{0}")]
     NotFound(String),
     #[error("{message}")]
@@ -38,6 +40,7 @@ impl GatewayError {
             GatewayError::Unauthorized => StatusCode::UNAUTHORIZED,
             GatewayError::AdminOnly
             | GatewayError::ForeignHost
+            | GatewayError::ForeignOrigin
             | GatewayError::ToolDenied { .. } => StatusCode::FORBIDDEN,
             GatewayError::NotFound(_) | GatewayError::ModelNotFound { .. } => StatusCode::NOT_FOUND,
             GatewayError::BadRequest { .. } | GatewayError::ContextTooLong { .. } => {
@@ -62,6 +65,7 @@ impl GatewayError {
             GatewayError::Unauthorized => "invalid_api_key",
             GatewayError::AdminOnly => "admin_only",
             GatewayError::ForeignHost => "foreign_host",
+            GatewayError::ForeignOrigin => "foreign_origin",
             GatewayError::NotFound(_) => "not_found",
             GatewayError::BadRequest { code, .. } => code,
             GatewayError::ToolDenied { .. } => "tool_denied",
@@ -82,6 +86,7 @@ impl GatewayError {
             GatewayError::Unauthorized => "authentication_error",
             GatewayError::AdminOnly
             | GatewayError::ForeignHost
+            | GatewayError::ForeignOrigin
             | GatewayError::ToolDenied { .. } => "permission_error",
             GatewayError::NotFound(_)
             | GatewayError::BadRequest { .. }

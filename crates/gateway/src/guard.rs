@@ -47,24 +47,23 @@ pub fn apply(
     let Some(model) = model else {
         return Ok(None);
     };
-    let asked = request
-        .max_completion_tokens
-        .or(request.max_tokens)
-        .map(u64::from);
-    let budget = match (asked, model.max_tokens) {
-        (Some(asked), Some(max)) if asked > max => {
-            let clamped = u32::try_from(max).unwrap_or(u32::MAX);
-            if request.max_completion_tokens.is_some() {
-                request.max_completion_tokens = Some(clamped);
+    // Both fields are clamped and the larger counts: backends read one or the other, so a small
+    // value in one must not hide a huge one in the other.
+    if let Some(max) = model.max_tokens {
+        let max = u32::try_from(max).unwrap_or(u32::MAX);
+        for field in [&mut request.max_tokens, &mut request.max_completion_tokens] {
+            if let Some(asked) = field.as_mut() {
+                *asked = (*asked).min(max);
             }
-            if request.max_tokens.is_some() {
-                request.max_tokens = Some(clamped);
-            }
-            Some(max)
         }
-        (Some(asked), _) => Some(asked),
-        (None, max) => max,
-    };
+    }
+    let asked = request
+        .max_tokens
+        .into_iter()
+        .chain(request.max_completion_tokens)
+        .max()
+        .map(u64::from);
+    let budget = asked.or(model.max_tokens);
     if let Some(window) = model.context_window {
         let prompt = estimate_prompt_tokens(request);
         let output = budget.unwrap_or(0);
@@ -88,4 +87,39 @@ pub fn apply(
             )
         });
     Ok(warning)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_budget_fields_are_clamped_and_the_larger_counts() {
+        let model = ModelFile {
+            id: "m".to_owned(),
+            name: None,
+            context_window: Some(4096),
+            max_tokens: Some(512),
+            input: None,
+            reasoning: None,
+            size_bytes: None,
+        };
+        let mut request: ChatCompletionRequest = serde_json::from_value(serde_json::json!({
+            "model": "m",
+            "messages": [{"role": "user", "content": "hi"}],
+            "max_completion_tokens": 10,
+            "max_tokens": 4_000_000_000u32
+        }))
+        .unwrap();
+        apply("p/m", Some(&model), &mut request).unwrap();
+        assert_eq!(request.max_tokens, Some(512));
+        assert_eq!(request.max_completion_tokens, Some(10));
+        let mut too_long = request.clone();
+        too_long.messages[0].content = Some(MessageContent::Text("word ".repeat(20_000)));
+        let error = apply("p/m", Some(&model), &mut too_long).unwrap_err();
+        assert!(
+            error.to_string().contains("4096-token context window"),
+            "{error}"
+        );
+    }
 }

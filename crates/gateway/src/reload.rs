@@ -54,6 +54,22 @@ async fn watch(gateway: Gateway, paths: Paths, every: Duration, baseline: Option
             })
         })
         .await;
+        let loaded = loaded.map(|result| {
+            result.and_then(|runtime| {
+                let running = gateway.runtime();
+                match listening_changed(&running.config.gateway, &runtime.config.gateway) {
+                    Some(what) => Err(StoreError::Invalid(vec![
+                        hearth_core::config::Diagnostic::error(
+                            "gateway",
+                            format!(
+                                "{what} changes only when Hearth restarts (it is listening already); restart it to apply this file"
+                            ),
+                        ),
+                    ])),
+                    None => Ok(runtime),
+                }
+            })
+        });
         match loaded {
             Ok(Ok(runtime)) => {
                 tracing::info!(file = %gateway_file(&gateway), "configuration reloaded");
@@ -81,4 +97,24 @@ fn gateway_file(gateway: &Gateway) -> String {
         .config_file()
         .map(|path| path.display().to_string())
         .unwrap_or_default()
+}
+
+/// What a reload cannot change while the gateway runs: where it listens and the rules tied to
+/// it (anonymous access and tokens depend on `allowRemote`, the body limit on the router). A
+/// live change there would leave the listener and the rules disagreeing.
+fn listening_changed(
+    running: &hearth_core::config::model::Gateway,
+    new: &hearth_core::config::model::Gateway,
+) -> Option<&'static str> {
+    if running.bind != new.bind {
+        Some("`gateway.bind`")
+    } else if running.port != new.port {
+        Some("`gateway.port`")
+    } else if running.allow_remote != new.allow_remote {
+        Some("`gateway.allowRemote`")
+    } else if running.body_limit_bytes != new.body_limit_bytes {
+        Some("`gateway.bodyLimitMiB`")
+    } else {
+        None
+    }
 }

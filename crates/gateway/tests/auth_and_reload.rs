@@ -200,3 +200,64 @@ async fn beyond_loopback_every_route_needs_a_token() {
         200
     );
 }
+
+#[tokio::test]
+async fn a_change_of_where_hearth_listens_waits_for_a_restart() {
+    let running = start(config()).await;
+    let base = &running.base;
+    let mut changed = config();
+    changed["gateway"] = json!({ "bind": "0.0.0.0", "allowRemote": true });
+    std::fs::write(&running.paths.config_file, changed.to_string()).unwrap();
+    let body = wait_for(base, |body| body["refusedChange"].is_array()).await;
+    let message = body["refusedChange"][0]["message"].as_str().unwrap();
+    assert!(message.contains("restart"), "{message}");
+    // Still the loopback rules: anonymous callers are allowed, as before.
+    assert_eq!(get(base, "/health", None, None).await.0, 200);
+}
+
+#[tokio::test]
+async fn a_web_page_cannot_ride_on_loopback_trust_and_a_malformed_authorization_is_refused() {
+    let running = start(config()).await;
+    let url = format!("{}/health", running.base);
+    let client = reqwest::Client::new();
+    let status = |request: reqwest::RequestBuilder| async move {
+        request.send().await.unwrap().status().as_u16()
+    };
+    // A page on another origin (or a rebinding one) has no token: refused.
+    assert_eq!(
+        status(client.get(&url).header("origin", "https://evil.example")).await,
+        403
+    );
+    assert_eq!(status(client.get(&url).header("origin", "null")).await, 403);
+    assert_eq!(
+        status(client.get(&url).header("host", "evil.example")).await,
+        403
+    );
+    // Hearth's own pages and local tools are fine, and a page with a token may call.
+    assert_eq!(
+        status(client.get(&url).header("origin", "http://localhost:11500")).await,
+        200
+    );
+    assert_eq!(
+        status(client.get(&url).header("origin", "http://[::1]:3000")).await,
+        200
+    );
+    assert_eq!(
+        status(
+            client
+                .get(&url)
+                .header("origin", "https://evil.example")
+                .bearer_auth(CLIENT)
+        )
+        .await,
+        200
+    );
+    // An Authorization that is not `Bearer <token>` is an error, not an anonymous call.
+    for value in [CLIENT, "Token abc", "Bearer ", "Basic dXNlcjpwYXNz"] {
+        assert_eq!(
+            status(client.get(&url).header("authorization", value)).await,
+            401,
+            "{value}"
+        );
+    }
+}
