@@ -372,7 +372,9 @@ impl Prepared {
                 chunk.model.clone_from(&shown_model);
                 chunk
             };
-            let mut last = Instant::now();
+            // Waiting for the headers already spent part of the first-token allowance: count
+            // it from the start, so it is not granted twice.
+            let mut last = if first.is_some() { Instant::now() } else { started };
             let mut got_first = first.is_some();
             if let Some(chunk) = first {
                 yield StreamEvent::Chunk(Box::new(shape(chunk, &mut filter, &observation)));

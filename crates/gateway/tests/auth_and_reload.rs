@@ -261,3 +261,28 @@ async fn a_web_page_cannot_ride_on_loopback_trust_and_a_malformed_authorization_
         );
     }
 }
+
+#[tokio::test]
+async fn a_backend_that_never_answers_does_not_hang_the_model_lists() {
+    // The kernel completes the connection into the backlog; nobody ever reads or answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let mut document = config();
+    document["providers"] = json!({
+        "stuck": { "api": "ollama", "baseUrl": format!("http://127.0.0.1:{port}"),
+                   "models": [{ "id": "m1" }] }
+    });
+    let running = start(document).await;
+    for path in ["/api/tags", "/api/ps"] {
+        let started = std::time::Instant::now();
+        let (status, body) = get(&running.base, path, Some(CLIENT), None).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{path} took {:?}",
+            started.elapsed()
+        );
+        assert!(body["models"].is_array(), "{path}: {body}");
+    }
+    drop(silent);
+}

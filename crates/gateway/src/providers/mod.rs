@@ -26,6 +26,10 @@ use hearth_protocol::{
     },
 };
 
+/// How long a status question (what models, what is loaded, healthy?) may take a backend:
+/// these answer in milliseconds, and a route listing several backends must not hang on one.
+pub const STATUS_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A backend's answer as it streams.
 pub type ChunkStream =
     Pin<Box<dyn Stream<Item = Result<ChatCompletionChunk, BackendError>> + Send + 'static>>;

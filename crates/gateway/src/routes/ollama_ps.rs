@@ -52,22 +52,33 @@ async fn running(gateway: &Gateway, headers: &HeaderMap) -> Result<PsResponse, G
 
 /// What one backend holds; nothing (logged) when it does not answer.
 async fn resident(config: &Config, provider: &Provider, backend: &Backend) -> Vec<RunningModel> {
-    let answer = match backend {
-        Backend::Ollama(ollama) => ollama.running().await.map(|ps| {
-            ps.models
-                .into_iter()
-                .map(|mut model| {
-                    model.name = format!("{}/{}", provider.id, model.name);
-                    model.model = format!("{}/{}", provider.id, model.model);
-                    model
-                })
-                .collect()
-        }),
-        Backend::OpenAi(_) => backend
-            .health()
-            .await
-            .map(|()| routed_models(config, provider)),
+    let ask = async {
+        match backend {
+            Backend::Ollama(ollama) => ollama.running().await.map(|ps| {
+                ps.models
+                    .into_iter()
+                    .map(|mut model| {
+                        model.name = format!("{}/{}", provider.id, model.name);
+                        model.model = format!("{}/{}", provider.id, model.model);
+                        model
+                    })
+                    .collect()
+            }),
+            Backend::OpenAi(_) => backend
+                .health()
+                .await
+                .map(|()| routed_models(config, provider)),
+        }
     };
+    let answer = tokio::time::timeout(crate::providers::STATUS_TIMEOUT, ask)
+        .await
+        .unwrap_or_else(|_| {
+            Err(crate::providers::BackendError::Timeout {
+                provider: provider.id.clone(),
+                phase: "status answer",
+                after: crate::providers::STATUS_TIMEOUT,
+            })
+        });
     answer.unwrap_or_else(|error| {
         tracing::warn!(provider = %provider.id, %error, "/api/ps: backend skipped");
         Vec::new()

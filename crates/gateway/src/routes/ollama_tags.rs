@@ -60,18 +60,30 @@ async fn list(gateway: &Gateway, headers: &HeaderMap) -> Result<ListResponse, Ga
 
 /// What a backend has, by its own names; nothing (logged) when it does not answer.
 async fn on_backend(provider: &Provider, backend: &Backend) -> (String, Vec<ModelSummary>) {
-    let answer: Result<Vec<ModelSummary>, BackendError> = match backend {
-        Backend::Ollama(ollama) => ollama.tags().await.map(|tags| tags.models),
-        Backend::OpenAi(_) => backend.list_models().await.map(|ids| {
-            ids.into_iter()
-                .map(|id| ModelSummary {
-                    model: id.clone(),
-                    name: id,
-                    ..ModelSummary::default()
-                })
-                .collect()
-        }),
+    let ask = async {
+        match backend {
+            Backend::Ollama(ollama) => ollama.tags().await.map(|tags| tags.models),
+            Backend::OpenAi(_) => backend.list_models().await.map(|ids| {
+                ids.into_iter()
+                    .map(|id| ModelSummary {
+                        model: id.clone(),
+                        name: id,
+                        ..ModelSummary::default()
+                    })
+                    .collect()
+            }),
+        }
     };
+    let answer: Result<Vec<ModelSummary>, BackendError> =
+        tokio::time::timeout(crate::providers::STATUS_TIMEOUT, ask)
+            .await
+            .unwrap_or_else(|_| {
+                Err(BackendError::Timeout {
+                    provider: provider.id.clone(),
+                    phase: "model list",
+                    after: crate::providers::STATUS_TIMEOUT,
+                })
+            });
     let models = answer.unwrap_or_else(|error| {
         tracing::warn!(provider = %provider.id, %error, "/api/tags: backend model list skipped");
         Vec::new()
