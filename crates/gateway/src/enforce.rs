@@ -94,6 +94,16 @@ pub fn request(
     agent: &str,
     request: &mut ChatCompletionRequest,
 ) -> Result<Vec<String>, GatewayError> {
+    // A `tool_choice` whose shape Hearth cannot read could name anything: refused, not passed.
+    if let Some(ToolChoice::Other(other)) = &request.tool_choice {
+        return Err(GatewayError::BadRequest {
+            message: format!(
+                "`tool_choice` {} is not a form Hearth understands: use \"none\", \"auto\", \"required\" or {{\"type\":\"function\",\"function\":{{\"name\":…}}}}",
+                crate::providers::shorten(&other.to_string(), 80)
+            ),
+            code: "invalid_tool_choice",
+        });
+    }
     if let Some(ToolChoice::Function(choice)) = &request.tool_choice {
         let decision = policy.decide(&choice.function.name);
         if !decision.is_allowed() {
@@ -130,19 +140,25 @@ pub fn request(
                 .get("name")
                 .and_then(|name| name.as_str())
                 .unwrap_or_default();
-            let allowed = policy.decide(name).is_allowed();
+            let allowed = is_allowed(policy, name);
             if !allowed {
                 removed.push(name.to_owned());
             }
             allowed
         });
     }
+    // Only function tools with a name the policy allows go on; any other shape (a custom tool,
+    // a function without its `function` object) could carry a name the policy never saw.
     request.tools.retain(|tool| match &tool.function {
-        Some(function) if !policy.decide(&function.name).is_allowed() => {
+        Some(function) if tool.kind == "function" && is_allowed(policy, &function.name) => true,
+        Some(function) => {
             removed.push(function.name.clone());
             false
         }
-        _ => true,
+        None => {
+            removed.push(format!("(a `{}` tool without a function)", tool.kind));
+            false
+        }
     });
     if request.tools.is_empty() && !removed.is_empty() {
         // `required` with nothing left to call would make the backend fail.
@@ -744,5 +760,37 @@ mod tests {
         assert_eq!(whole.choices[0].finish_reason, Some(FinishReason::Stop));
         assert_eq!(records.len(), 1);
         assert!(!records[0].allowed);
+    }
+
+    #[test]
+    fn tool_shapes_the_policy_cannot_read_are_not_passed_on() {
+        let policy = public_policy();
+        let mut request: ChatCompletionRequest = serde_json::from_value(json!({
+            "model": "m",
+            "messages": [{"role": "user", "content": "hi"}],
+            "tools": [
+                {"type": "function", "name": "bash"},
+                {"type": "custom", "custom": {"name": "bash"}},
+                {"type": "function", "function": {"name": ""}},
+                {"type": "function", "function": {"name": "get_weather"}}
+            ],
+            "functions": [{"description": "no name"}]
+        }))
+        .unwrap();
+        let removed = super::request(&policy, "public", &mut request).unwrap();
+        assert_eq!(removed.len(), 4, "{removed:?}");
+        let kept: Vec<&str> = request
+            .tools
+            .iter()
+            .filter_map(|tool| tool.function.as_ref().map(|f| f.name.as_str()))
+            .collect();
+        assert_eq!(kept, ["get_weather"]);
+        request.tool_choice =
+            Some(serde_json::from_value(json!({"type": "function", "name": "bash"})).unwrap());
+        let error = super::request(&policy, "public", &mut request).unwrap_err();
+        assert!(
+            error.to_string().contains("not a form Hearth understands"),
+            "{error}"
+        );
     }
 }
