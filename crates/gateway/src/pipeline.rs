@@ -31,7 +31,7 @@ use hearth_protocol::openai::chat::{
 };
 
 use crate::{
-    auth::{Caller, authenticate},
+    auth::Caller,
     enforce::{self, AuditContext, StreamAudit},
     error::GatewayError,
     guard,
@@ -144,13 +144,14 @@ pub fn new_request_id() -> String {
     )
 }
 
-fn hearth_headers(agent: &str, model: &str, provider: &str, request_id: &str) -> HeaderMap {
+/// The response headers naming where a request went (`x-hearth-request-id` is the request
+/// middleware's).
+fn hearth_headers(agent: &str, model: &str, provider: &str) -> HeaderMap {
     let mut headers = HeaderMap::new();
     for (name, value) in [
         ("x-hearth-agent", agent),
         ("x-hearth-model", model),
         ("x-hearth-provider", provider),
-        ("x-hearth-request-id", request_id),
     ] {
         if let Ok(value) = HeaderValue::from_str(value) {
             headers.insert(HeaderName::from_static(name), value);
@@ -174,21 +175,23 @@ pub struct Prepared {
     observation: Observation,
     /// `provider/model-id`, what the client is shown.
     pub shown_model: String,
-    /// `x-hearth-agent`, `x-hearth-model`, `x-hearth-provider`, `x-hearth-request-id`.
+    /// `x-hearth-agent`, `x-hearth-model`, `x-hearth-provider`.
     pub headers: HeaderMap,
 }
 
-/// Takes a request in canonical form the whole way to its backend's door. `api` names the
+/// Takes a request in canonical form the whole way to its backend's door. `caller` is what the
+/// route's `authenticate` said: routes authenticate before they parse, and once is enough. `api` names the
 /// client API for the metrics (`openai-completions`, `ollama-chat`, `ollama-generate`…); a
 /// refused request is counted here, one that passes when its answer ends.
 pub fn prepare(
     gateway: &Gateway,
     headers: &HeaderMap,
+    caller: &Caller,
     request: ChatCompletionRequest,
     api: &'static str,
 ) -> Result<Prepared, GatewayError> {
     let mut labels = Labels::unknown(api);
-    prepare_labelled(gateway, headers, request, &mut labels).inspect_err(|error| {
+    prepare_labelled(gateway, headers, caller, request, &mut labels).inspect_err(|error| {
         gateway.metrics().refused(&labels, error);
     })
 }
@@ -197,13 +200,13 @@ pub fn prepare(
 fn prepare_labelled(
     gateway: &Gateway,
     headers: &HeaderMap,
+    caller: &Caller,
     mut request: ChatCompletionRequest,
     labels: &mut Labels,
 ) -> Result<Prepared, GatewayError> {
     let runtime = gateway.runtime();
     let config = &runtime.config;
-    let caller = authenticate(&runtime, headers)?;
-    let route = route_caller(config, &caller, headers);
+    let route = route_caller(config, caller, headers);
     if config.agent(&route.agent).is_some() {
         labels.agent.clone_from(&route.agent);
     }
@@ -263,7 +266,7 @@ fn prepare_labelled(
         policy: agent.policy.clone(),
         audit: AuditContext {
             agent: agent.id.clone(),
-            client: match &caller {
+            client: match caller {
                 Caller::Client(name) => Some(name.clone()),
                 Caller::Admin => Some("admin".to_owned()),
                 Caller::Anonymous => None,
@@ -274,7 +277,7 @@ fn prepare_labelled(
         provider: provider.id.clone(),
         timeouts: config.gateway.timeouts,
         observation: Observation::new(Arc::clone(gateway.metrics()), labels.clone()),
-        headers: hearth_headers(&agent.id, &shown_model, &provider.id, &id),
+        headers: hearth_headers(&agent.id, &shown_model, &provider.id),
         shown_model,
         request,
     })

@@ -19,7 +19,7 @@ use std::{
 use serde_json::{Map, Value};
 
 use super::{
-    diagnostic::Diagnostic,
+    diagnostic::{Diagnostic, json_kind},
     file::ConfigFile,
     validate::{Environment, Validated, parse, validate_value},
 };
@@ -324,17 +324,6 @@ fn parse_path(text: &str) -> Result<Vec<Segment>, EditError> {
     Ok(segments)
 }
 
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn render(segments: &[Segment]) -> String {
     let mut path = super::diagnostic::JsonPath::root();
     for segment in segments {
@@ -359,7 +348,7 @@ pub fn get<'v>(document: &'v Value, path: &str) -> Result<&'v Value, EditError> 
                 return Err(EditError::NotAContainer {
                     path: render(&segments[..depth]),
                     segment: render(&segments[depth..=depth]),
-                    found: kind(other),
+                    found: json_kind(other),
                 });
             }
         };
@@ -381,7 +370,7 @@ pub fn set(document: &mut Value, path: &str, value: Value) -> Result<(), EditErr
                 if current.is_null() {
                     *current = Value::Object(Map::new());
                 }
-                let found = kind(current);
+                let found = json_kind(current);
                 let Value::Object(members) = current else {
                     return Err(EditError::NotAContainer {
                         path: here,
@@ -396,7 +385,7 @@ pub fn set(document: &mut Value, path: &str, value: Value) -> Result<(), EditErr
                 members.entry(key.clone()).or_insert(Value::Null)
             }
             Segment::Index(index) => {
-                let found = kind(current);
+                let found = json_kind(current);
                 let Value::Array(items) = current else {
                     return Err(EditError::NotAContainer {
                         path: here,
@@ -449,7 +438,7 @@ pub fn unset(document: &mut Value, path: &str) -> Result<Value, EditError> {
         (segment, other) => Err(EditError::NotAContainer {
             path: parent_path,
             segment: render(std::slice::from_ref(segment)),
-            found: kind(other),
+            found: json_kind(other),
         }),
     }
 }
@@ -457,7 +446,7 @@ pub fn unset(document: &mut Value, path: &str) -> Result<Value, EditError> {
 fn get_mut<'v>(document: &'v mut Value, segments: &[Segment]) -> Result<&'v mut Value, EditError> {
     let mut current = document;
     for (depth, segment) in segments.iter().enumerate() {
-        let found = kind(current);
+        let found = json_kind(current);
         let next = match (segment, current) {
             (Segment::Key(key), Value::Object(members)) => members.get_mut(key),
             (Segment::Index(index), Value::Array(items)) => items.get_mut(*index),

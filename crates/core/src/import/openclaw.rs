@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use super::{ImportError, Imported, Unmapped};
 use crate::{
     config::{
-        diagnostic::JsonPath,
+        diagnostic::{JsonPath, json_kind},
         duration::DurationSpec,
         file::{
             AgentFile, Api, BindingFile, ClientFile, ConfigFile, MatchFile, Modality, ModelFile,
@@ -61,17 +61,6 @@ fn syntax_error(error: json5::Error) -> ImportError {
         position: error
             .position()
             .map(|position| (position.line + 1, position.column + 1)),
-    }
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

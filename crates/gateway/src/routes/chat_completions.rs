@@ -47,7 +47,7 @@ async fn handle(
     body: Bytes,
 ) -> Result<Response, GatewayError> {
     // Authentication comes before parsing: a stranger learns nothing from our parse errors.
-    crate::auth::authenticate(&gateway.runtime(), &headers)?;
+    let caller = crate::auth::authenticate(&gateway.runtime(), &headers)?;
     let request: ChatCompletionRequest =
         from_json(&body).map_err(|error| GatewayError::BadRequest {
             message: format!("invalid request body: {error}"),
@@ -59,7 +59,7 @@ async fn handle(
         .as_ref()
         .and_then(|options| options.include_usage)
         .unwrap_or(false);
-    let prepared = pipeline::prepare(&gateway, &headers, request, "openai-completions")?;
+    let prepared = pipeline::prepare(&gateway, &headers, &caller, request, "openai-completions")?;
     if !streamed {
         let (headers, answer) = prepared.complete().await?;
         return Ok((headers, Json(answer)).into_response());

@@ -35,7 +35,7 @@ use hearth_protocol::{
 use serde::Serialize;
 
 use crate::{
-    auth::authenticate,
+    auth::{Caller, authenticate},
     error::GatewayError,
     pipeline::{self, StreamEvent},
     providers::BackendError,
@@ -45,9 +45,17 @@ use crate::{
 pub async fn chat(State(gateway): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
     let answered = async {
         // Authentication comes before parsing: a stranger learns nothing from our parse errors.
-        authenticate(&gateway.runtime(), &headers)?;
+        let caller = authenticate(&gateway.runtime(), &headers)?;
         let request: ChatRequest = from_json(&body).map_err(invalid_body)?;
-        answer(&gateway, &headers, request, "ollama-chat", |reply| reply).await
+        answer(
+            &gateway,
+            &headers,
+            &caller,
+            request,
+            "ollama-chat",
+            |reply| reply,
+        )
+        .await
     };
     answered
         .await
@@ -74,6 +82,7 @@ pub(super) fn invalid_body(error: ProtocolError) -> GatewayError {
 pub(super) async fn answer<T>(
     gateway: &Gateway,
     headers: &HeaderMap,
+    caller: &Caller,
     request: ChatRequest,
     api: &'static str,
     shape: fn(ChatResponse) -> T,
@@ -82,14 +91,14 @@ where
     T: Serialize + Send + 'static,
 {
     if request.messages.is_empty() {
-        return Ok(Json(shape(load(gateway, headers, &request)?)).into_response());
+        return Ok(Json(shape(load(gateway, headers, caller, &request)?)).into_response());
     }
     let streamed = request.streams();
     let canonical = chat_request_to_openai(request).map_err(|error| GatewayError::BadRequest {
         message: format!("invalid request: {error}"),
         code: "invalid_request",
     })?;
-    let prepared = pipeline::prepare(gateway, headers, canonical, api)?;
+    let prepared = pipeline::prepare(gateway, headers, caller, canonical, api)?;
     let provider = prepared
         .headers
         .get("x-hearth-provider")
@@ -174,12 +183,12 @@ fn line(value: &impl Serialize) -> Bytes {
 fn load(
     gateway: &Gateway,
     headers: &HeaderMap,
+    caller: &Caller,
     request: &ChatRequest,
 ) -> Result<ChatResponse, GatewayError> {
     let runtime = gateway.runtime();
     let config = &runtime.config;
-    let caller = authenticate(&runtime, headers)?;
-    let route = pipeline::route_caller(config, &caller, headers);
+    let route = pipeline::route_caller(config, caller, headers);
     let target = pipeline::choose_model(config, &route, &request.model)?;
     if !runtime.backends.contains_key(&target.provider) {
         let api = config

@@ -20,7 +20,7 @@ use crate::{auth::authenticate, error::GatewayError, state::Gateway};
 
 pub async fn generate(State(gateway): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
     let answered = async {
-        authenticate(&gateway.runtime(), &headers)?;
+        let caller = authenticate(&gateway.runtime(), &headers)?;
         let request: GenerateRequest = from_json(&body).map_err(invalid_body)?;
         let chat = generate_request_to_chat(request).map_err(|error| GatewayError::BadRequest {
             message: error.to_string(),
@@ -29,6 +29,7 @@ pub async fn generate(State(gateway): State<Gateway>, headers: HeaderMap, body: 
         answer(
             &gateway,
             &headers,
+            &caller,
             chat,
             "ollama-generate",
             chat_response_to_generate,
