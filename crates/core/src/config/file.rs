@@ -152,6 +152,9 @@ pub struct ModelsFile {
     /// Per-model request parameters, keyed by model reference.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub params: BTreeMap<String, ModelParams>,
+    /// `exclusive` (default): activating a model unloads the others; `shared`: they coexist.
+    #[serde(default, skip_serializing_if = "Residency::is_exclusive")]
+    pub residency: Residency,
 }
 
 /// Request parameters applied to every request for one model.
@@ -382,24 +385,157 @@ fn default_total() -> DurationSpec {
     DurationSpec::from_secs(3600)
 }
 
-/// An inference server Hearth runs. The services issue extends this section.
+/// An inference server Hearth runs: its command, where it listens, how to tell it is ready and
+/// what to do when it exits. `hearth services install --template` writes these for the common
+/// servers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ServiceFile {
-    /// Absolute path of the program.
+    /// The template it was made from; informational, and what `hearth doctor` checks against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<ServiceTemplate>,
+    /// Absolute path of the program: services start with a minimal environment.
     pub program: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
+    /// Environment variables. `PATH` is always set explicitly: this one, else a default.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
+    /// Absolute working directory; the service's own directory under the data dir by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
+    /// The TCP port it listens on (checked free before it starts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
     /// URL that answers 200 once the server is ready.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_url: Option<String>,
-    /// The provider this service serves.
+    /// Where its output goes; `<data dir>/logs/services/<name>.log` (macOS:
+    /// `~/Library/Logs/Hearth/<name>.log`) by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_file: Option<String>,
+    /// When to start it again after it exits.
+    #[serde(default)]
+    pub restart: RestartPolicy,
+    /// How long a start may take to pass its health check.
+    #[serde(default = "default_start_timeout")]
+    pub start_timeout: DurationSpec,
+    /// The provider this service serves: activating one of its models starts this service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
+    /// Who runs it: launchd on macOS, Hearth's own supervisor elsewhere, by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<ServiceDriver>,
+}
+
+fn default_start_timeout() -> DurationSpec {
+    DurationSpec::from_secs(180)
+}
+
+/// The servers Hearth has templates for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceTemplate {
+    /// `ollama serve`, with keep-alive 24h, flash attention and a q8_0 KV cache.
+    Ollama,
+    /// `mlx_lm.server --model M --host 127.0.0.1 --port P`.
+    MlxLm,
+    /// llama.cpp's `llama-server -m M --host 127.0.0.1 --port P`.
+    LlamaServer,
+    /// A speech-to-text server (OpenAI-compatible `/v1/audio/transcriptions`).
+    Whisper,
+    /// A text-to-speech server (OpenAI-compatible `/v1/audio/speech`).
+    Tts,
+    /// Any other command.
+    Custom,
+}
+
+impl ServiceTemplate {
+    pub const ALL: [ServiceTemplate; 6] = [
+        ServiceTemplate::Ollama,
+        ServiceTemplate::MlxLm,
+        ServiceTemplate::LlamaServer,
+        ServiceTemplate::Whisper,
+        ServiceTemplate::Tts,
+        ServiceTemplate::Custom,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceTemplate::Ollama => "ollama",
+            ServiceTemplate::MlxLm => "mlx-lm",
+            ServiceTemplate::LlamaServer => "llama-server",
+            ServiceTemplate::Whisper => "whisper",
+            ServiceTemplate::Tts => "tts",
+            ServiceTemplate::Custom => "custom",
+        }
+    }
+}
+
+/// When a service that exited is started again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartPolicy {
+    /// After every exit Hearth did not ask for.
+    Always,
+    /// After a crash (non-zero exit or a signal).
+    #[default]
+    OnFailure,
+    /// Never.
+    Never,
+}
+
+impl RestartPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartPolicy::Always => "always",
+            RestartPolicy::OnFailure => "on-failure",
+            RestartPolicy::Never => "never",
+        }
+    }
+}
+
+/// Who runs a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceDriver {
+    /// A LaunchAgent (macOS only); it keeps running when Hearth quits.
+    Launchd,
+    /// Hearth spawns and watches the process; it stops when Hearth does.
+    Supervisor,
+}
+
+impl ServiceDriver {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceDriver::Launchd => "launchd",
+            ServiceDriver::Supervisor => "supervisor",
+        }
+    }
+}
+
+/// Whether one model is resident at a time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Residency {
+    /// Activating a model unloads every other one first (two big models halve decode speed).
+    #[default]
+    Exclusive,
+    /// Models stay resident side by side; contention is still reported.
+    Shared,
+}
+
+impl Residency {
+    pub fn is_exclusive(&self) -> bool {
+        *self == Residency::Exclusive
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Residency::Exclusive => "exclusive",
+            Residency::Shared => "shared",
+        }
+    }
 }
 
 /// Speech sidecars (OpenAI-compatible audio endpoints).

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::{
     diagnostic::{Diagnostic, JsonPath, did_you_mean},
-    file::{AgentFile, BindingFile, ConfigFile, Profile, ToolsFile},
+    file::{AgentFile, BindingFile, ConfigFile, Profile, ServiceDriver, ToolsFile},
     model::{
         Agent, AnonymousAgent, Binding, Client, Config, Gateway, Match, ModelRef, Provider,
         Timeouts, UnknownModel, resolve_model,
@@ -730,18 +730,87 @@ impl Checker<'_> {
                     .with_hint("services start with a minimal environment; give the full path"),
                 );
             }
+            for (key, value) in [
+                ("workingDir", &service.working_dir),
+                ("logFile", &service.log_file),
+            ] {
+                if let Some(value) = value
+                    && !Path::new(value).is_absolute()
+                {
+                    self.error(
+                        here.key(key),
+                        format!("`{value}` is not an absolute path"),
+                    );
+                }
+            }
+            if let Some(path) = service.env.get("PATH")
+                && let Some(relative) = path.split(':').find(|dir| !Path::new(dir).is_absolute())
+            {
+                self.push(
+                    Diagnostic::error(
+                        here.key("env").key("PATH"),
+                        format!("`{relative}` in PATH is not an absolute directory"),
+                    )
+                    .with_hint("a service's PATH is resolved without a shell or a current directory"),
+                );
+            }
+            if service.port == Some(0) {
+                self.error(here.key("port"), "port 0 is not a port a client can reach");
+            }
+            if let Some(port) = service.port
+                && port != 0
+                && port == file.gateway.port
+            {
+                self.error(
+                    here.key("port"),
+                    format!("port {port} is the gateway's own port"),
+                );
+            }
+            if service.driver == Some(ServiceDriver::Launchd) && !cfg!(target_os = "macos") {
+                self.push(
+                    Diagnostic::error(here.key("driver"), "launchd exists only on macOS")
+                        .with_hint("use `supervisor`, or leave `driver` out"),
+                );
+            }
+            if service.start_timeout.get().is_zero() {
+                self.error(here.key("startTimeout"), "a start needs some time to pass its health check");
+            }
             if let Some(url) = &service.health_url {
                 self.url(url, &here.key("healthUrl"));
             }
-            if let Some(provider) = &service.provider
-                && !providers.contains_key(provider)
+            if let Some(provider) = &service.provider {
+                if !providers.contains_key(provider) {
+                    let mut diagnostic = Diagnostic::error(
+                        here.key("provider"),
+                        format!("there is no provider `{provider}`"),
+                    );
+                    diagnostic.hint = did_you_mean(provider, providers.keys().map(String::as_str));
+                    self.push(diagnostic);
+                } else if let Some(first) = file
+                    .services
+                    .iter()
+                    .find(|(_, found)| found.provider.as_ref() == Some(provider))
+                    .map(|(other, _)| other)
+                    .filter(|first| *first != name)
+                {
+                    self.error(
+                        here.key("provider"),
+                        format!("provider `{provider}` is already served by service `{first}`"),
+                    );
+                }
+            }
+            if let Some(port) = service.port
+                && let Some(first) = file
+                    .services
+                    .iter()
+                    .find(|(_, found)| found.port == Some(port))
+                    .map(|(other, _)| other)
+                    .filter(|first| *first != name)
             {
-                let mut diagnostic = Diagnostic::error(
-                    here.key("provider"),
-                    format!("there is no provider `{provider}`"),
+                self.error(
+                    here.key("port"),
+                    format!("port {port} is already service `{first}`'s"),
                 );
-                diagnostic.hint = did_you_mean(provider, providers.keys().map(String::as_str));
-                self.push(diagnostic);
             }
         }
     }

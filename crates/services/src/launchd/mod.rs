@@ -1,0 +1,1 @@
+//! The launchd driver (macOS): LaunchAgent plists and `launchctl` command sequences.

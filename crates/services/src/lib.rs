@@ -1,0 +1,22 @@
+//! Inference servers as services. A `ServiceSpec` is one `services.<name>` entry of the
+//! configuration made concrete (log file, working directory, an explicit PATH); `templates`
+//! writes the entries for the common servers. Two drivers run them: `launchd` (macOS
+//! LaunchAgents: the plist and the `launchctl` command sequences) and `supervisor` (any OS:
+//! Hearth spawns the process, restarts it with backoff, stops it by PID). `memory` samples the
+//! machine's memory and estimates a model's peak before it is loaded; `health` waits for a
+//! server to answer.
+//!
+//! No HTTP server here and no knowledge of client APIs: the gateway's residency manager decides
+//! *what* runs, this crate runs it.
+
+mod error;
+pub mod health;
+pub mod launchd;
+pub mod memory;
+pub mod spec;
+pub mod supervisor;
+pub mod templates;
+
+pub use error::ServicesError;
+pub use spec::{ServiceSpec, ServiceState, ServiceStatus};
+// pub use supervisor::Supervisor;
