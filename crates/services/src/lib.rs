@@ -19,4 +19,4 @@ pub mod templates;
 
 pub use error::ServicesError;
 pub use spec::{ServiceSpec, ServiceState, ServiceStatus};
-// pub use supervisor::Supervisor;
+pub use supervisor::{ServiceEvent, Supervisor};
