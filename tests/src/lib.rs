@@ -215,7 +215,7 @@ impl Hearth {
         let secrets: Arc<dyn SecretStore> = Arc::new(secrets);
         let runtime =
             Runtime::load(validated.config, validated.warnings, secrets.as_ref()).unwrap();
-        let gateway = Gateway::new(runtime, secrets, Some(paths.config_file));
+        let gateway = Gateway::new(runtime, secrets, Some(paths));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(hearth_gateway::serve(

@@ -29,6 +29,12 @@ pub enum GatewayError {
     ModelNotFound { message: String },
     #[error("{message}")]
     ContextTooLong { message: String },
+    /// The model's service is not running (exclusive residency unloaded it).
+    #[error("{message}")]
+    NotResident { message: String },
+    /// A service would not start, stop or answer.
+    #[error("{message}")]
+    ServiceFailed { message: String },
     #[error(transparent)]
     Backend(#[from] crate::providers::BackendError),
 }
@@ -46,6 +52,8 @@ impl GatewayError {
             GatewayError::BadRequest { .. } | GatewayError::ContextTooLong { .. } => {
                 StatusCode::BAD_REQUEST
             }
+            GatewayError::NotResident { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            GatewayError::ServiceFailed { .. } => StatusCode::BAD_GATEWAY,
             GatewayError::Backend(BackendError::Timeout { .. }) => StatusCode::GATEWAY_TIMEOUT,
             GatewayError::Backend(
                 BackendError::Connect { .. } | BackendError::Unsupported { .. },
@@ -71,6 +79,8 @@ impl GatewayError {
             GatewayError::ToolDenied { .. } => "tool_denied",
             GatewayError::ModelNotFound { .. } => "model_not_found",
             GatewayError::ContextTooLong { .. } => "context_length_exceeded",
+            GatewayError::NotResident { .. } => "model_not_resident",
+            GatewayError::ServiceFailed { .. } => "service_failed",
             GatewayError::Backend(crate::providers::BackendError::Timeout { .. }) => {
                 "backend_timeout"
             }
@@ -92,7 +102,9 @@ impl GatewayError {
             | GatewayError::BadRequest { .. }
             | GatewayError::ModelNotFound { .. }
             | GatewayError::ContextTooLong { .. } => "invalid_request_error",
-            GatewayError::Backend(_) => "server_error",
+            GatewayError::NotResident { .. }
+            | GatewayError::ServiceFailed { .. }
+            | GatewayError::Backend(_) => "server_error",
         }
     }
 

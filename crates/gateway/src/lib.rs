@@ -11,6 +11,7 @@ mod metrics;
 mod pipeline;
 pub mod providers;
 mod reload;
+pub mod residency;
 mod routes;
 mod state;
 

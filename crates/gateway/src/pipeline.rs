@@ -96,6 +96,13 @@ pub fn choose_model(
             ),
         });
     }
+    resolve_named_model(config, requested)
+}
+
+/// What a client or the user names a model by: an alias, a `provider/model-id` reference, or
+/// a bare model id that exactly one provider lists.
+pub fn resolve_named_model(config: &Config, requested: &str) -> Result<ModelRef, GatewayError> {
+    let requested = requested.trim();
     match config.resolve_model(requested) {
         Ok(reference) => Ok(reference),
         Err(error) => {
@@ -177,23 +184,35 @@ pub struct Prepared {
     pub shown_model: String,
     /// `x-hearth-agent`, `x-hearth-model`, `x-hearth-provider`.
     pub headers: HeaderMap,
+    /// Keeps a model switch waiting until this request's answer has ended.
+    residency: Option<crate::residency::RequestGuard>,
 }
 
 /// Takes a request in canonical form the whole way to its backend's door. `caller` is what the
 /// route's `authenticate` said: routes authenticate before they parse, and once is enough. `api` names the
 /// client API for the metrics (`openai-completions`, `ollama-chat`, `ollama-generate`…); a
 /// refused request is counted here, one that passes when its answer ends.
-pub fn prepare(
+pub async fn prepare(
     gateway: &Gateway,
     headers: &HeaderMap,
     caller: &Caller,
     request: ChatCompletionRequest,
     api: &'static str,
 ) -> Result<Prepared, GatewayError> {
+    // A model switch in progress holds this until routing has flipped: the request is then
+    // routed by the configuration the switch left behind.
+    let residency = gateway.residency().enter().await;
     let mut labels = Labels::unknown(api);
-    prepare_labelled(gateway, headers, caller, request, &mut labels).inspect_err(|error| {
-        gateway.metrics().refused(&labels, error);
-    })
+    let mut prepared = prepare_labelled(gateway, headers, caller, request, &mut labels)
+        .inspect_err(|error| gateway.metrics().refused(&labels, error))?;
+    let runtime = gateway.runtime();
+    if let Some(target) = ModelRef::parse(&prepared.shown_model) {
+        crate::residency::check_resident(gateway, &runtime, &target)
+            .await
+            .inspect_err(|error| gateway.metrics().refused(&labels, error))?;
+    }
+    prepared.residency = Some(residency);
+    Ok(prepared)
 }
 
 /// `prepare`, filling in `labels` as the configuration tells them.
@@ -280,6 +299,7 @@ fn prepare_labelled(
         headers: hearth_headers(&agent.id, &shown_model, &provider.id),
         shown_model,
         request,
+        residency: None,
     })
 }
 
@@ -364,6 +384,7 @@ impl Prepared {
         };
         let (policy, audit, provider, shown_model) =
             (self.policy, self.audit, self.provider, self.shown_model);
+        let residency = self.residency;
         // The stream is polled after the request's span has closed: its log lines name the id.
         let request_id = audit.request_id.clone();
         let events = async_stream::stream! {
@@ -435,6 +456,7 @@ impl Prepared {
                 tracing::info!(%request_id, blocked, "denied tool calls removed from the stream");
             }
             filter.finish().await;
+            drop(residency);
         };
         Ok((self.headers, events))
     }

@@ -13,12 +13,13 @@ use std::{
 use arc_swap::ArcSwap;
 use hearth_core::{
     Secret, SecretRef,
-    config::{Config, Diagnostic},
+    config::{Config, Diagnostic, store::Paths},
 };
 use hearth_secrets::{SecretStore, SecretsError, ensure_token};
 
 use crate::{
     metrics::Metrics,
+    residency::Residency,
     providers::{Backend, Endpoint},
 };
 
@@ -119,33 +120,40 @@ pub struct Gateway {
 struct Inner {
     runtime: ArcSwap<Runtime>,
     store: Arc<dyn SecretStore>,
-    config_file: Option<PathBuf>,
+    paths: Option<Paths>,
     started: Instant,
     /// The last configuration change that was refused, for `hearth status`.
     refused: Mutex<Option<Vec<Diagnostic>>>,
     /// One registry for the process: reloads keep the counts.
     metrics: Arc<Metrics>,
+    /// The services and which model is resident; survives reloads.
+    residency: Arc<Residency>,
 }
 
 impl fmt::Debug for Gateway {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Gateway")
-            .field("config_file", &self.inner.config_file)
+            .field("paths", &self.inner.paths)
             .finish_non_exhaustive()
     }
 }
 
 impl Gateway {
-    pub fn new(
-        runtime: Runtime,
-        store: Arc<dyn SecretStore>,
-        config_file: Option<PathBuf>,
-    ) -> Gateway {
+    /// `paths` are where the configuration file and the data dir are: a model switch saves the
+    /// new primary model there, services keep their logs and working directories there. Without
+    /// them (tests) a switch changes only the running configuration and services live in a
+    /// temporary directory.
+    pub fn new(runtime: Runtime, store: Arc<dyn SecretStore>, paths: Option<Paths>) -> Gateway {
+        let data_dir = paths.as_ref().map_or_else(
+            || std::env::temp_dir().join("hearth-services"),
+            |paths| paths.data_dir.clone(),
+        );
         Gateway {
             inner: Arc::new(Inner {
                 runtime: ArcSwap::from_pointee(runtime),
                 store,
-                config_file,
+                residency: Arc::new(Residency::new(&data_dir)),
+                paths,
                 started: Instant::now(),
                 refused: Mutex::new(None),
                 metrics: Arc::new(Metrics::new()),
@@ -170,7 +178,15 @@ impl Gateway {
     }
 
     pub fn config_file(&self) -> Option<&PathBuf> {
-        self.inner.config_file.as_ref()
+        self.inner.paths.as_ref().map(|paths| &paths.config_file)
+    }
+
+    pub fn paths(&self) -> Option<&Paths> {
+        self.inner.paths.as_ref()
+    }
+
+    pub fn residency(&self) -> &Arc<Residency> {
+        &self.inner.residency
     }
 
     pub(crate) fn metrics(&self) -> &Arc<Metrics> {

@@ -48,7 +48,7 @@ async fn start(document: Value) -> Running {
         .unwrap();
     let secrets: Arc<dyn SecretStore> = Arc::new(secrets);
     let runtime = Runtime::load(validated.config, validated.warnings, secrets.as_ref()).unwrap();
-    let gateway = Gateway::new(runtime, secrets, Some(paths.config_file.clone()));
+    let gateway = Gateway::new(runtime, secrets, Some(paths.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let watcher = tokio::spawn(hearth_gateway::watch_config(

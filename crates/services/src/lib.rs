@@ -13,6 +13,7 @@ mod error;
 pub mod health;
 pub mod launchd;
 pub mod memory;
+pub mod services;
 pub mod spec;
 pub mod supervisor;
 pub mod templates;

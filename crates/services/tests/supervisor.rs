@@ -2,6 +2,8 @@
 //! with a health URL. Starting waits for health; a killed process is restarted with a new PID;
 //! stopping leaves no process; bad input is refused with nothing left running.
 
+#![expect(clippy::unwrap_used, reason = "a test: a failure must fail it loudly")]
+
 use std::{net::TcpListener, path::Path, time::Duration};
 
 use hearth_core::config::file::ServiceFile;
@@ -23,7 +25,7 @@ fn spec(dir: &Path, name: &str, entry: serde_json::Value) -> ServiceSpec {
 fn alive(pid: u32) -> bool {
     // A zombie still has a /proc entry: read its state.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| !stat.split_whitespace().nth(2).is_some_and(|state| state == "Z"))
+        .is_ok_and(|stat| stat.split_whitespace().nth(2).is_none_or(|state| state != "Z"))
 }
 
 fn python() -> String {

@@ -42,9 +42,9 @@ pub fn serve(context: &Context) -> CliResult {
     super::token::ensure_tokens(context, &validated.config)?;
     let gateway_config = validated.config.gateway.clone();
     let runtime_state = Runtime::load(validated.config, validated.warnings, store.as_ref())?;
-    let gateway = Gateway::new(runtime_state, store, Some(paths.config_file.clone()));
-
     runtime()?.block_on(async {
+        // In the runtime: the supervisor's processes belong to it.
+        let gateway = Gateway::new(runtime_state, store, Some(paths.clone()));
         let address = (gateway_config.bind, gateway_config.port);
         let listener = tokio::net::TcpListener::bind(address).await.map_err(|error| {
             CliError::environment(format!(
@@ -66,8 +66,23 @@ pub fn serve(context: &Context) -> CliResult {
             paths.clone(),
             Duration::from_secs(1),
         ));
-        let served = hearth_gateway::serve(gateway, listener, shutdown_signal()).await;
+        // The active model's service (and the sidecars) start in the background: the gateway
+        // answers status questions meanwhile, and model requests wait for the backend.
+        let starting = tokio::spawn(hearth_gateway::residency::start_services(gateway.clone()));
+        let closing = gateway.clone();
+        let shutdown = async move {
+            shutdown_signal().await;
+            closing.residency().close();
+        };
+        let served = hearth_gateway::serve(gateway.clone(), listener, shutdown).await;
         watcher.abort();
+        starting.abort();
+        // Supervised services stop with Hearth (LaunchAgents keep running).
+        let _ = tokio::time::timeout(
+            hearth_gateway::residency::SHUTDOWN_GRACE,
+            gateway.residency().services().shutdown(),
+        )
+        .await;
         tracing::info!("stopped");
         served.map_err(CliError::environment)
     })

@@ -1,6 +1,8 @@
 //! The HTTP routes, one module per API. `router` wires them to the shared `Gateway`.
 
 mod admin;
+mod admin_models;
+mod admin_services;
 mod chat_completions;
 mod embeddings;
 mod health;
@@ -15,7 +17,7 @@ mod ollama_version;
 use axum::{
     Router,
     extract::DefaultBodyLimit,
-    routing::{get, post},
+    routing::{delete, get, post},
 };
 
 use crate::state::Gateway;
@@ -38,6 +40,19 @@ pub fn router(gateway: Gateway) -> Router {
         .route("/api/tags", get(ollama_tags::tags))
         .route("/api/ps", get(ollama_ps::ps))
         .route("/admin/status", get(admin::status))
+        .route(
+            "/admin/services",
+            get(admin_services::list).post(admin_services::install),
+        )
+        .route("/admin/services/{name}", delete(admin_services::uninstall))
+        .route("/admin/services/{name}/logs", get(admin_services::logs))
+        .route("/admin/services/{name}/plist", get(admin_services::plist))
+        .route("/admin/services/{name}/{action}", post(admin_services::action))
+        .route("/admin/models", get(admin_models::list))
+        .route("/admin/models/activate", post(admin_models::activate))
+        .route("/admin/models/unload", post(admin_models::unload))
+        .route("/admin/memory", get(admin_models::memory))
+        .route("/admin/events", get(admin_models::events))
         .layer(axum::middleware::from_fn(request_span))
         .with_state(gateway)
 }

@@ -98,7 +98,7 @@ where
         message: format!("invalid request: {error}"),
         code: "invalid_request",
     })?;
-    let prepared = pipeline::prepare(gateway, headers, caller, canonical, api)?;
+    let prepared = pipeline::prepare(gateway, headers, caller, canonical, api).await?;
     let provider = prepared
         .headers
         .get("x-hearth-provider")
