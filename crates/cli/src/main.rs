@@ -48,6 +48,28 @@ enum Command {
     /// Put secrets (API keys) into the secret store, or remove them.
     #[command(subcommand)]
     Secret(commands::token::SecretCommand),
+    /// The inference servers Hearth runs: list, install, start, stop, logs, plist.
+    #[command(subcommand)]
+    Services(commands::services::ServicesCommand),
+    /// The models: which is resident and active; switch with `use`.
+    #[command(subcommand)]
+    Model(commands::model::ModelCommand),
+    /// Check every part (ports, services, backends, models, memory) and say how to fix it.
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decode tokens/s and time to first token of a model, in isolation; keeps a history.
+    Bench {
+        /// `provider/model-id` or an alias; the active model by default.
+        model: Option<String>,
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+        #[arg(long, default_value_t = 64)]
+        max_tokens: u32,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Everything a command needs to find its files and secrets.
@@ -82,6 +104,15 @@ fn run(cli: Cli) -> CliResult {
         Command::Policy(command) => commands::policy::run(&context, command),
         Command::Token(command) => commands::token::run_token(&context, command),
         Command::Secret(command) => commands::token::run_secret(&context, command),
+        Command::Services(command) => commands::services::run(&context, command),
+        Command::Model(command) => commands::model::run(&context, command),
+        Command::Doctor { json } => commands::doctor::run(&context, json),
+        Command::Bench {
+            model,
+            runs,
+            max_tokens,
+            json,
+        } => commands::bench::run(&context, model, runs, max_tokens, json),
     }
 }
 

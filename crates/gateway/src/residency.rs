@@ -203,7 +203,11 @@ pub fn service_for(runtime: &Runtime, layout: &Layout, provider: &str) -> Option
 }
 
 /// The one service named `name`.
-pub fn service(runtime: &Runtime, layout: &Layout, name: &str) -> Result<ServiceSpec, GatewayError> {
+pub fn service(
+    runtime: &Runtime,
+    layout: &Layout,
+    name: &str,
+) -> Result<ServiceSpec, GatewayError> {
     specs(runtime, layout)
         .into_iter()
         .find(|spec| spec.name == name)
@@ -231,7 +235,10 @@ pub fn model_size(runtime: &Runtime, layout: &Layout, model: &ModelRef) -> Optio
         .and_then(|found| found.size_bytes);
     configured.or_else(|| {
         let spec = service_for(runtime, layout, &model.provider)?;
-        let position = spec.args.iter().position(|arg| arg == "-m" || arg == "--model")?;
+        let position = spec
+            .args
+            .iter()
+            .position(|arg| arg == "-m" || arg == "--model")?;
         let file = spec.args.get(position + 1)?;
         std::fs::metadata(file).ok().map(|metadata| metadata.len())
     })
@@ -272,11 +279,8 @@ pub async fn resident(gateway: &Gateway) -> Vec<Resident> {
     }
     for (id, backend) in &runtime.backends {
         if let Backend::Ollama(ollama) = backend
-            && let Ok(Ok(ps)) = tokio::time::timeout(
-                crate::providers::STATUS_TIMEOUT,
-                ollama.running(),
-            )
-            .await
+            && let Ok(Ok(ps)) =
+                tokio::time::timeout(crate::providers::STATUS_TIMEOUT, ollama.running()).await
         {
             for model in ps.models {
                 found.push(Resident {
@@ -407,7 +411,9 @@ pub async fn activate(
                     model: model.model[model.provider.len() + 1..].to_owned(),
                 });
             } else if let Some(name) = &model.service
-                && target_service.as_ref().is_none_or(|spec| &spec.name != name)
+                && target_service
+                    .as_ref()
+                    .is_none_or(|spec| &spec.name != name)
                 && !unloads
                     .iter()
                     .any(|unload| matches!(unload, Unload::Service(spec) if &spec.name == name))
@@ -422,9 +428,10 @@ pub async fn activate(
         .filter(|model| {
             unloads.iter().any(|unload| match unload {
                 Unload::Service(spec) => model.service.as_deref() == Some(spec.name.as_str()),
-                Unload::Ollama { provider, model: id } => {
-                    model.model == format!("{provider}/{id}")
-                }
+                Unload::Ollama {
+                    provider,
+                    model: id,
+                } => model.model == format!("{provider}/{id}"),
             })
         })
         .filter_map(|model| model.size)
@@ -477,7 +484,9 @@ pub async fn activate(
         .get(&target.provider)
         .and_then(|provider| provider.model(&target.model))
         .and_then(|model| model.context_window);
-    let already = now_resident.iter().any(|model| model.model == target.to_string());
+    let already = now_resident
+        .iter()
+        .any(|model| model.model == target.to_string());
     match (model_size(&runtime, layout, &target), memory::sample()) {
         _ if already => switch.step(0, StepState::Done, Some("already resident".to_owned())),
         (Some(size), Some(sample)) => {
@@ -581,7 +590,12 @@ pub async fn activate(
     let warm_index = switch.progress.steps.len() - 2;
     if failure.is_none() {
         switch.step(warm_index, StepState::Running, None);
-        let params = runtime.config.params.get(&target).cloned().unwrap_or_default();
+        let params = runtime
+            .config
+            .params
+            .get(&target)
+            .cloned()
+            .unwrap_or_default();
         let request = ChatCompletionRequest {
             model: target.model.clone(),
             messages: vec![ChatMessage::text(Role::User, "Hi")],
@@ -612,7 +626,9 @@ pub async fn activate(
     if let Some(error) = failure {
         let undone = roll_back(residency, &target_service, started_target, &stopped).await;
         drop(exclusive);
-        return Ok(switch.end(Some(format!("switch to {target} failed: {error}; {undone}"))));
+        return Ok(switch.end(Some(format!(
+            "switch to {target} failed: {error}; {undone}"
+        ))));
     }
 
     // 6. Flip routing while no request is in flight.
@@ -624,7 +640,9 @@ pub async fn activate(
             switch.step(flip_index, StepState::Failed, Some(error.clone()));
             let undone = roll_back(residency, &target_service, started_target, &stopped).await;
             drop(exclusive);
-            return Ok(switch.end(Some(format!("switch to {target} failed: {error}; {undone}"))));
+            return Ok(switch.end(Some(format!(
+                "switch to {target} failed: {error}; {undone}"
+            ))));
         }
     }
     drop(exclusive);
@@ -671,7 +689,10 @@ async fn roll_back(
     for spec in stopped {
         match residency.services().start(spec).await {
             Ok(_) => said.push(format!("service {} running again", spec.name)),
-            Err(error) => said.push(format!("service {} could not be restarted: {error}", spec.name)),
+            Err(error) => said.push(format!(
+                "service {} could not be restarted: {error}",
+                spec.name
+            )),
         }
     }
     if said.is_empty() {
@@ -698,9 +719,14 @@ async fn make_primary(gateway: &Gateway, target: &ModelRef) -> Result<String, St
             Some(paths) => {
                 let (mut document, _) =
                     store::read_document(&paths.config_file).map_err(|error| error.to_string())?;
-                store::set(&mut document, "models.primary", serde_json::Value::String(reference))
-                    .map_err(|error| error.to_string())?;
-                let validated = store::save(&paths, &document).map_err(|error| error.to_string())?;
+                store::set(
+                    &mut document,
+                    "models.primary",
+                    serde_json::Value::String(reference),
+                )
+                .map_err(|error| error.to_string())?;
+                let validated =
+                    store::save(&paths, &document).map_err(|error| error.to_string())?;
                 Runtime::load(validated.config, validated.warnings, store.as_ref())
                     .map(|runtime| (runtime, true))
                     .map_err(|error| error.to_string())
@@ -708,7 +734,9 @@ async fn make_primary(gateway: &Gateway, target: &ModelRef) -> Result<String, St
             None => {
                 let mut config = fallback_config;
                 config.file.models.primary = Some(reference);
-                config.primary = config.resolve_model(config.file.models.primary.as_deref().unwrap_or_default()).ok();
+                config.primary = config
+                    .resolve_model(config.file.models.primary.as_deref().unwrap_or_default())
+                    .ok();
                 Runtime::load(config, warnings, store.as_ref())
                     .map(|runtime| (runtime, false))
                     .map_err(|error| error.to_string())
@@ -750,7 +778,11 @@ pub async fn unload_all(gateway: &Gateway) -> Vec<String> {
             }
         } else if let Some(name) = &model.service {
             match service(&runtime, residency.layout(), name) {
-                Ok(spec) => residency.services().stop(&spec).await.map_err(|e| e.to_string()),
+                Ok(spec) => residency
+                    .services()
+                    .stop(&spec)
+                    .await
+                    .map_err(|e| e.to_string()),
                 Err(error) => Err(error.to_string()),
             }
         } else {
@@ -770,7 +802,11 @@ pub async fn unload_all(gateway: &Gateway) -> Vec<String> {
 pub async fn start_services(gateway: Gateway) {
     let runtime = gateway.runtime();
     let residency = gateway.residency();
-    let primary_provider = runtime.config.primary.as_ref().map(|model| model.provider.clone());
+    let primary_provider = runtime
+        .config
+        .primary
+        .as_ref()
+        .map(|model| model.provider.clone());
     let shared = runtime.config.file.models.residency == Mode::Shared;
     for spec in specs(&runtime, residency.layout()) {
         let wanted = shared
@@ -788,7 +824,11 @@ pub async fn start_services(gateway: Gateway) {
 
 /// Refuses a request for a model whose service is not running (exclusive mode unloads it),
 /// naming the active model and the command that switches.
-pub async fn check_resident(gateway: &Gateway, runtime: &Runtime, target: &ModelRef) -> Result<(), GatewayError> {
+pub async fn check_resident(
+    gateway: &Gateway,
+    runtime: &Runtime,
+    target: &ModelRef,
+) -> Result<(), GatewayError> {
     let residency = gateway.residency();
     let Some(spec) = service_for(runtime, residency.layout(), &target.provider) else {
         return Ok(());

@@ -19,8 +19,8 @@ use hearth_secrets::{SecretStore, SecretsError, ensure_token};
 
 use crate::{
     metrics::Metrics,
-    residency::Residency,
     providers::{Backend, Endpoint},
+    residency::Residency,
 };
 
 /// Why a configuration could not be made ready to serve.

@@ -10,7 +10,9 @@ pub enum ServicesError {
     ProgramMissing { name: String, program: PathBuf },
     #[error("service `{name}`: {} is not an executable file; fix `services.{name}.program` or run `chmod +x` on it", program.display())]
     ProgramNotExecutable { name: String, program: PathBuf },
-    #[error("service `{name}`: port {port} is already in use by another process; stop it or give the service another `port`")]
+    #[error(
+        "service `{name}`: port {port} is already in use by another process; stop it or give the service another `port`"
+    )]
     PortTaken { name: String, port: u16 },
     #[error("service `{name}` did not pass its health check ({url}) within {after:?}{}", last_log.as_deref().map(|log| format!("; its log ends:\n{log}")).unwrap_or_default())]
     Unhealthy {

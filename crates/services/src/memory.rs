@@ -88,7 +88,10 @@ fn pressure() -> Option<Pressure> {
         .args(["-n", "kern.memorystatus_vm_pressure_level"])
         .output()
         .ok()?;
-    let level = String::from_utf8_lossy(&output.stdout).trim().parse().ok()?;
+    let level = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .ok()?;
     Pressure::from_macos_level(level)
 }
 

@@ -94,10 +94,10 @@ impl ServiceSpec {
             ),
             port: file.port,
             health_url: file.health_url.clone(),
-            log_file: file.log_file.as_ref().map_or_else(
-                || layout.log_dir.join(format!("{name}.log")),
-                PathBuf::from,
-            ),
+            log_file: file
+                .log_file
+                .as_ref()
+                .map_or_else(|| layout.log_dir.join(format!("{name}.log")), PathBuf::from),
             restart: file.restart,
             start_timeout: file.start_timeout.get(),
             provider: file.provider.clone(),
@@ -116,7 +116,9 @@ impl ServiceSpec {
         std::iter::once(self.program.display().to_string())
             .chain(self.args.iter().cloned())
             .map(|word| {
-                if word.is_empty() || word.contains(|c: char| c.is_whitespace() || "'\"$\\".contains(c)) {
+                if word.is_empty()
+                    || word.contains(|c: char| c.is_whitespace() || "'\"$\\".contains(c))
+                {
                     format!("'{}'", word.replace('\'', r"'\''"))
                 } else {
                     word
@@ -241,11 +243,10 @@ mod tests {
 
     #[test]
     fn defaults_fill_in_an_explicit_path_a_log_file_and_a_working_dir() {
-        let spec = spec(serde_json::json!({ "program": "/opt/llama/bin/llama-server", "args": ["-m", "my model.gguf"] }));
-        assert_eq!(
-            spec.env["PATH"],
-            format!("/opt/llama/bin:{DEFAULT_PATH}")
+        let spec = spec(
+            serde_json::json!({ "program": "/opt/llama/bin/llama-server", "args": ["-m", "my model.gguf"] }),
         );
+        assert_eq!(spec.env["PATH"], format!("/opt/llama/bin:{DEFAULT_PATH}"));
         assert_eq!(spec.log_file, PathBuf::from("/logs/llama.log"));
         assert_eq!(spec.working_dir, PathBuf::from("/data/services/llama"));
         assert_eq!(spec.label(), "app.hearth.llama");
@@ -257,7 +258,8 @@ mod tests {
 
     #[test]
     fn a_path_of_the_entry_is_kept_as_it_is() {
-        let spec = spec(serde_json::json!({ "program": "/usr/bin/true", "env": { "PATH": "/x/bin" } }));
+        let spec =
+            spec(serde_json::json!({ "program": "/usr/bin/true", "env": { "PATH": "/x/bin" } }));
         assert_eq!(spec.env["PATH"], "/x/bin");
     }
 
@@ -265,7 +267,10 @@ mod tests {
     fn a_missing_or_non_executable_program_is_refused_with_its_path() {
         let missing = spec(serde_json::json!({ "program": "/no/such/llama-server" }));
         let error = missing.check_program().unwrap_err().to_string();
-        assert!(error.contains("/no/such/llama-server does not exist"), "{error}");
+        assert!(
+            error.contains("/no/such/llama-server does not exist"),
+            "{error}"
+        );
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("server");
         std::fs::write(&file, "#!/bin/sh\n").unwrap();
@@ -279,7 +284,10 @@ mod tests {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let taken = spec(serde_json::json!({ "program": "/usr/bin/true", "port": port }));
-        assert!(matches!(taken.check_port_free(), Err(ServicesError::PortTaken { .. })));
+        assert!(matches!(
+            taken.check_port_free(),
+            Err(ServicesError::PortTaken { .. })
+        ));
         drop(listener);
         assert!(taken.check_port_free().is_ok());
     }

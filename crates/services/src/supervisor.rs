@@ -118,13 +118,17 @@ impl Supervisor {
             match current.state {
                 ServiceState::Running => return Ok(current),
                 ServiceState::Starting => {}
-                ServiceState::Restarting | ServiceState::Failed | ServiceState::Stopped
+                ServiceState::Restarting
+                | ServiceState::Failed
+                | ServiceState::Stopped
                 | ServiceState::Unknown => {
                     let last_log = self.log_tail(spec);
                     self.stop(&spec.name).await;
                     return Err(ServicesError::ExitedWhileStarting {
                         name: spec.name.clone(),
-                        status: current.last_exit.unwrap_or_else(|| "it did not start".to_owned()),
+                        status: current
+                            .last_exit
+                            .unwrap_or_else(|| "it did not start".to_owned()),
                         last_log,
                     });
                 }
@@ -139,7 +143,9 @@ impl Supervisor {
                     }
                     return Err(ServicesError::ExitedWhileStarting {
                         name: spec.name.clone(),
-                        status: current.last_exit.unwrap_or_else(|| "it did not start".to_owned()),
+                        status: current
+                            .last_exit
+                            .unwrap_or_else(|| "it did not start".to_owned()),
                         last_log: self.log_tail(spec),
                     });
                 }
@@ -160,7 +166,10 @@ impl Supervisor {
     /// Stops the service (SIGTERM, then SIGKILL after `STOP_GRACE`) and waits until it is
     /// gone. Stopping a stopped service does nothing.
     pub async fn stop(&self, name: &str) {
-        let control = self.lock().get_mut(name).and_then(|slot| slot.control.take());
+        let control = self
+            .lock()
+            .get_mut(name)
+            .and_then(|slot| slot.control.take());
         if let Some((stop, task)) = control {
             let _ = stop.send(false);
             let mut task = task;
@@ -189,7 +198,9 @@ impl Supervisor {
     }
 
     fn log_tail(&self, spec: &ServiceSpec) -> Option<String> {
-        health::tail(&spec.log_file, 15).ok().filter(|tail| !tail.trim().is_empty())
+        health::tail(&spec.log_file, 15)
+            .ok()
+            .filter(|tail| !tail.trim().is_empty())
     }
 
     /// Checks what can be checked before anything runs, then starts the monitor.
@@ -270,9 +281,14 @@ impl Monitor {
             let mut child = match self.spawn() {
                 Ok(child) => child,
                 Err(error) => {
-                    self.publish(ServiceState::Failed, None, |status| {
-                        status.last_exit = Some(error.clone());
-                    }, format!("cannot start: {error}"));
+                    self.publish(
+                        ServiceState::Failed,
+                        None,
+                        |status| {
+                            status.last_exit = Some(error.clone());
+                        },
+                        format!("cannot start: {error}"),
+                    );
                     return;
                 }
             };
@@ -280,7 +296,11 @@ impl Monitor {
             let started = Instant::now();
             let mut healthy = self.spec.health_url.is_none();
             self.publish(
-                if healthy { ServiceState::Running } else { ServiceState::Starting },
+                if healthy {
+                    ServiceState::Running
+                } else {
+                    ServiceState::Starting
+                },
                 pid,
                 |_| {},
                 format!("started (pid {})", pid.unwrap_or_default()),
@@ -325,11 +345,24 @@ impl Monitor {
                 let (state, message) = if !restart && !crashed {
                     (ServiceState::Stopped, format!("exited ({how})"))
                 } else if restart {
-                    (ServiceState::Failed, format!("exited ({how}); {quick_crashes} short runs in a row, not restarting"))
+                    (
+                        ServiceState::Failed,
+                        format!(
+                            "exited ({how}); {quick_crashes} short runs in a row, not restarting"
+                        ),
+                    )
                 } else {
-                    (ServiceState::Failed, format!("exited ({how}); restart policy `never`"))
+                    (
+                        ServiceState::Failed,
+                        format!("exited ({how}); restart policy `never`"),
+                    )
                 };
-                self.publish(state, None, |status| status.last_exit = Some(how.clone()), message);
+                self.publish(
+                    state,
+                    None,
+                    |status| status.last_exit = Some(how.clone()),
+                    message,
+                );
                 return;
             }
             self.publish(
@@ -416,7 +449,10 @@ async fn terminate(child: &mut Child, pid: Option<u32>) {
     if let Some(group) = group {
         let _ = killpg(group, Signal::SIGTERM);
     }
-    if tokio::time::timeout(STOP_GRACE, child.wait()).await.is_err() {
+    if tokio::time::timeout(STOP_GRACE, child.wait())
+        .await
+        .is_err()
+    {
         if let Some(group) = group {
             let _ = killpg(group, Signal::SIGKILL);
         }

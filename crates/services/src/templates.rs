@@ -45,7 +45,10 @@ pub fn default_port(template: ServiceTemplate) -> Option<u16> {
 }
 
 /// The service entry for `template`.
-pub fn render(template: ServiceTemplate, input: TemplateInput) -> Result<ServiceFile, TemplateError> {
+pub fn render(
+    template: ServiceTemplate,
+    input: TemplateInput,
+) -> Result<ServiceFile, TemplateError> {
     let name = template.as_str();
     let port = input.port.or(default_port(template));
     let port_text = port.map(|port| port.to_string()).unwrap_or_default();
@@ -82,7 +85,11 @@ pub fn render(template: ServiceTemplate, input: TemplateInput) -> Result<Service
             } else {
                 "/usr/local/bin/ollama"
             };
-            (need_program(Some(usual))?, vec!["serve".to_owned()], health("/api/version"))
+            (
+                need_program(Some(usual))?,
+                vec!["serve".to_owned()],
+                health("/api/version"),
+            )
         }
         ServiceTemplate::MlxLm => (
             need_program(Some("/opt/homebrew/bin/mlx_lm.server"))?,
@@ -111,7 +118,12 @@ pub fn render(template: ServiceTemplate, input: TemplateInput) -> Result<Service
         ServiceTemplate::Whisper => (
             need_program(Some("/opt/homebrew/bin/whisper-server"))?,
             {
-                let mut args = vec!["--host".to_owned(), "127.0.0.1".to_owned(), "--port".to_owned(), port_text.clone()];
+                let mut args = vec![
+                    "--host".to_owned(),
+                    "127.0.0.1".to_owned(),
+                    "--port".to_owned(),
+                    port_text.clone(),
+                ];
                 if let Some(model) = &input.model {
                     args.extend(["--model".to_owned(), model.clone()]);
                 }
@@ -121,7 +133,12 @@ pub fn render(template: ServiceTemplate, input: TemplateInput) -> Result<Service
         ),
         ServiceTemplate::Tts => (
             need_program(None)?,
-            vec!["--host".to_owned(), "127.0.0.1".to_owned(), "--port".to_owned(), port_text.clone()],
+            vec![
+                "--host".to_owned(),
+                "127.0.0.1".to_owned(),
+                "--port".to_owned(),
+                port_text.clone(),
+            ],
             port.map(|port| format!("http://127.0.0.1:{port}/")),
         ),
         ServiceTemplate::Custom => (need_program(None)?, Vec::new(), None),
@@ -161,7 +178,10 @@ mod tests {
     fn ollama_keeps_models_for_a_day_with_flash_attention_and_a_q8_kv_cache() {
         check(
             ServiceTemplate::Ollama,
-            TemplateInput { program: Some("/opt/homebrew/bin/ollama".into()), ..TemplateInput::default() },
+            TemplateInput {
+                program: Some("/opt/homebrew/bin/ollama".into()),
+                ..TemplateInput::default()
+            },
             expect![[r#""#]],
         );
     }
@@ -192,7 +212,15 @@ mod tests {
 
     #[test]
     fn a_template_says_what_it_is_missing() {
-        check(ServiceTemplate::LlamaServer, TemplateInput::default(), expect![[r#""#]]);
-        check(ServiceTemplate::Custom, TemplateInput::default(), expect![[r#""#]]);
+        check(
+            ServiceTemplate::LlamaServer,
+            TemplateInput::default(),
+            expect![[r#""#]],
+        );
+        check(
+            ServiceTemplate::Custom,
+            TemplateInput::default(),
+            expect![[r#""#]],
+        );
     }
 }

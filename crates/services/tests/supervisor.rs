@@ -10,7 +10,11 @@ use hearth_core::config::file::ServiceFile;
 use hearth_services::{ServiceSpec, ServiceState, ServicesError, Supervisor, spec::Layout};
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn spec(dir: &Path, name: &str, entry: serde_json::Value) -> ServiceSpec {
@@ -18,14 +22,20 @@ fn spec(dir: &Path, name: &str, entry: serde_json::Value) -> ServiceSpec {
     ServiceSpec::resolve(
         name,
         &file,
-        &Layout { data_dir: dir.to_owned(), log_dir: dir.join("logs") },
+        &Layout {
+            data_dir: dir.to_owned(),
+            log_dir: dir.join("logs"),
+        },
     )
 }
 
 fn alive(pid: u32) -> bool {
     // A zombie still has a /proc entry: read its state.
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| stat.split_whitespace().nth(2).is_none_or(|state| state != "Z"))
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.split_whitespace()
+            .nth(2)
+            .is_none_or(|state| state != "Z")
+    })
 }
 
 fn python() -> String {
@@ -34,7 +44,10 @@ fn python() -> String {
         .find(|path| Path::new(path).exists())
         .map(str::to_owned)
         .unwrap_or_else(|| {
-            let found = std::process::Command::new("sh").args(["-c", "command -v python3"]).output().unwrap();
+            let found = std::process::Command::new("sh")
+                .args(["-c", "command -v python3"])
+                .output()
+                .unwrap();
             String::from_utf8(found.stdout).unwrap().trim().to_owned()
         })
 }
@@ -65,28 +78,43 @@ async fn start_waits_for_health_a_killed_process_comes_back_and_stop_leaves_noth
     assert_eq!(started.state, ServiceState::Running);
     let first = started.pid.unwrap();
     assert!(alive(first));
-    let answer = reqwest::get(format!("http://127.0.0.1:{port}/")).await.unwrap();
+    let answer = reqwest::get(format!("http://127.0.0.1:{port}/"))
+        .await
+        .unwrap();
     assert!(answer.status().is_success(), "healthy means it answers");
     // A second start of a running service changes nothing.
     assert_eq!(supervisor.start(&spec).await.unwrap().pid, Some(first));
 
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(first as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(first as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let restarted = loop {
         let status = supervisor.status("web");
         if status.state == ServiceState::Running && status.pid.is_some_and(|pid| pid != first) {
             break status;
         }
-        assert!(tokio::time::Instant::now() < deadline, "not restarted: {status:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not restarted: {status:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(restarted.restarts, 1);
-    assert!(restarted.last_exit.as_deref().unwrap().contains("signal 9"), "{restarted:?}");
+    assert!(
+        restarted.last_exit.as_deref().unwrap().contains("signal 9"),
+        "{restarted:?}"
+    );
     let mut messages = Vec::new();
     while let Ok(event) = events.try_recv() {
         messages.push(event.message);
     }
-    assert!(messages.iter().any(|m| m.contains("restarting in 1s")), "{messages:?}");
+    assert!(
+        messages.iter().any(|m| m.contains("restarting in 1s")),
+        "{messages:?}"
+    );
 
     supervisor.stop("web").await;
     let second = restarted.pid.unwrap();
@@ -130,14 +158,23 @@ async fn a_health_check_that_never_passes_is_refused_and_nothing_is_left_running
     let mut events = supervisor.subscribe();
     let error = supervisor.start(&never).await.unwrap_err();
     let message = error.to_string();
-    assert!(message.contains("did not pass its health check"), "{message}");
-    assert!(message.contains("loading forever"), "the log's tail is shown: {message}");
+    assert!(
+        message.contains("did not pass its health check"),
+        "{message}"
+    );
+    assert!(
+        message.contains("loading forever"),
+        "the log's tail is shown: {message}"
+    );
     let mut pids = Vec::new();
     while let Ok(event) = events.try_recv() {
         pids.extend(event.pid);
     }
     assert!(!pids.is_empty());
-    assert!(pids.iter().all(|pid| !alive(*pid)), "the half-started process is gone");
+    assert!(
+        pids.iter().all(|pid| !alive(*pid)),
+        "the half-started process is gone"
+    );
     assert_eq!(supervisor.status("never").state, ServiceState::Stopped);
 }
 
@@ -153,8 +190,15 @@ async fn a_service_that_exits_at_once_is_refused_with_its_exit_and_log() {
             "healthUrl": format!("http://127.0.0.1:{}/", free_port())
         }),
     );
-    let error = Supervisor::new().start(&broken).await.unwrap_err().to_string();
-    assert!(error.contains("exited while starting (exit status 3)"), "{error}");
+    let error = Supervisor::new()
+        .start(&broken)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("exited while starting (exit status 3)"),
+        "{error}"
+    );
     assert!(error.contains("model file not found"), "{error}");
 }
 
@@ -162,12 +206,27 @@ async fn a_service_that_exits_at_once_is_refused_with_its_exit_and_log() {
 async fn a_missing_program_and_a_taken_port_are_refused_before_anything_runs() {
     let dir = tempfile::tempdir().unwrap();
     let supervisor = Supervisor::new();
-    let missing = spec(dir.path(), "missing", serde_json::json!({ "program": "/no/such/llama-server" }));
-    assert!(matches!(supervisor.start(&missing).await, Err(ServicesError::ProgramMissing { .. })));
+    let missing = spec(
+        dir.path(),
+        "missing",
+        serde_json::json!({ "program": "/no/such/llama-server" }),
+    );
+    assert!(matches!(
+        supervisor.start(&missing).await,
+        Err(ServicesError::ProgramMissing { .. })
+    ));
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let clash = http_server(dir.path(), port);
     let error = supervisor.start(&clash).await.unwrap_err();
-    assert!(error.to_string().contains(&format!("port {port} is already in use")), "{error}");
-    assert!(!dir.path().join("logs/web.log").exists(), "nothing was started");
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("port {port} is already in use")),
+        "{error}"
+    );
+    assert!(
+        !dir.path().join("logs/web.log").exists(),
+        "nothing was started"
+    );
 }

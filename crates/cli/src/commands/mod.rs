@@ -1,9 +1,14 @@
 //! One module per command group.
 
+pub mod admin;
+pub mod bench;
 pub mod config;
+pub mod doctor;
+pub mod model;
 pub mod policy;
 pub mod route;
 pub mod serve;
+pub mod services;
 pub mod token;
 
 use hearth_core::config::{Validated, store};

@@ -6,7 +6,6 @@ use std::{sync::Arc, time::Duration};
 use hearth_core::config::store;
 use hearth_gateway::{Gateway, Runtime};
 use hearth_secrets::SecretStore;
-use serde_json::Value;
 
 use crate::{
     Context,
@@ -14,12 +13,7 @@ use crate::{
     output,
 };
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(CliError::environment)
-}
+use super::admin::runtime;
 
 /// Runs the gateway until Ctrl-C or SIGTERM. A first run writes the default configuration and
 /// creates the tokens.
@@ -153,46 +147,13 @@ async fn shutdown_signal() {
 /// Asks the running gateway for its status over the admin API.
 pub fn status(context: &Context, json: bool) -> CliResult {
     let validated = super::load(context)?;
-    let config = &validated.config;
-    let store = context.secret_store()?;
-    let token = hearth_secrets::resolve(&store, &config.gateway.admin_token)?;
-    let port = config.gateway.port;
-    let host = if config.gateway.bind.is_unspecified() || config.gateway.bind.is_loopback() {
-        "127.0.0.1".to_owned()
-    } else {
-        config.gateway.bind.to_string()
-    };
-    let url = format!("http://{host}:{port}/admin/status");
-    let answer: Result<Value, String> = runtime()?.block_on(async {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|error| error.to_string())?;
-        let response = client
-            .get(&url)
-            .header("host", format!("localhost:{port}"))
-            .bearer_auth(token.expose())
-            .send()
-            .await
-            .map_err(|error| {
-                if error.is_connect() {
-                    format!("no Hearth is running at {host}:{port}; start it with `hearth serve`")
-                } else {
-                    format!("cannot reach Hearth at {host}:{port}: {error}")
-                }
-            })?;
-        let status = response.status();
-        let body: Value = response.json().await.map_err(|error| error.to_string())?;
-        if status.is_success() {
-            Ok(body)
-        } else {
-            Err(format!(
-                "Hearth at {host}:{port} answered {status}: {}",
-                body["error"]["message"].as_str().unwrap_or("no message")
-            ))
-        }
-    });
-    let body = answer.map_err(CliError::environment)?;
+    let body = super::admin::call(
+        context,
+        &validated.config,
+        reqwest::Method::GET,
+        "/admin/status",
+        None,
+    )?;
     if json {
         output::json(&body);
         return Ok(());

@@ -737,10 +737,7 @@ impl Checker<'_> {
                 if let Some(value) = value
                     && !Path::new(value).is_absolute()
                 {
-                    self.error(
-                        here.key(key),
-                        format!("`{value}` is not an absolute path"),
-                    );
+                    self.error(here.key(key), format!("`{value}` is not an absolute path"));
                 }
             }
             if let Some(path) = service.env.get("PATH")
@@ -751,7 +748,9 @@ impl Checker<'_> {
                         here.key("env").key("PATH"),
                         format!("`{relative}` in PATH is not an absolute directory"),
                     )
-                    .with_hint("a service's PATH is resolved without a shell or a current directory"),
+                    .with_hint(
+                        "a service's PATH is resolved without a shell or a current directory",
+                    ),
                 );
             }
             if service.port == Some(0) {
@@ -773,7 +772,10 @@ impl Checker<'_> {
                 );
             }
             if service.start_timeout.get().is_zero() {
-                self.error(here.key("startTimeout"), "a start needs some time to pass its health check");
+                self.error(
+                    here.key("startTimeout"),
+                    "a start needs some time to pass its health check",
+                );
             }
             if let Some(url) = &service.health_url {
                 self.url(url, &here.key("healthUrl"));

@@ -93,7 +93,9 @@ pub async fn activate(
     require_admin(&runtime, &headers)?;
     let request: Activate =
         serde_json::from_slice(&body).map_err(|error| GatewayError::BadRequest {
-            message: format!("invalid activate request: {error}; send {{\"model\": \"provider/model\"}}"),
+            message: format!(
+                "invalid activate request: {error}; send {{\"model\": \"provider/model\"}}"
+            ),
             code: "invalid_request",
         })?;
     // An unknown model is an error before anything starts.
@@ -176,7 +178,7 @@ pub async fn events(
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => None,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 },
-                _ = closing.wait_for(|closed| *closed) => break,
+                _ = async { let _ = closing.wait_for(|closed| *closed).await; } => break,
                 _ = keep_alive.tick() => {
                     yield Ok(Bytes::from_static(b": keep-alive\n\n"));
                     continue;

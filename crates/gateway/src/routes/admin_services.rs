@@ -151,10 +151,11 @@ pub async fn install(
 ) -> Result<Json<Value>, GatewayError> {
     let runtime = gateway.runtime();
     require_admin(&runtime, &headers)?;
-    let install: Install = serde_json::from_slice(&body).map_err(|error| GatewayError::BadRequest {
-        message: format!("invalid install request: {error}"),
-        code: "invalid_request",
-    })?;
+    let install: Install =
+        serde_json::from_slice(&body).map_err(|error| GatewayError::BadRequest {
+            message: format!("invalid install request: {error}"),
+            code: "invalid_request",
+        })?;
     if runtime.config.services.contains_key(&install.name) {
         return Err(GatewayError::BadRequest {
             message: format!(
@@ -207,7 +208,9 @@ pub async fn uninstall(
         .map_err(service_error)?;
     let key = format!("services.{name}");
     edit_config(&gateway, move |document| {
-        store::unset(document, &key).map(|_| ()).map_err(|error| error.to_string())
+        store::unset(document, &key)
+            .map(|_| ())
+            .map_err(|error| error.to_string())
     })
     .await?;
     Ok(Json(json!({ "uninstalled": name })))
@@ -235,13 +238,11 @@ async fn edit_config(
             store::read_document(&paths.config_file).map_err(|error| bad(error.to_string()))?;
         edit(&mut document).map_err(bad)?;
         let validated = store::save(&paths, &document).map_err(|error| match error {
-            store::StoreError::Invalid(found) => bad(
-                found
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
+            store::StoreError::Invalid(found) => bad(found
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")),
             other => bad(other.to_string()),
         })?;
         crate::Runtime::load(validated.config, validated.warnings, store.as_ref())

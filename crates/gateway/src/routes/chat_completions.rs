@@ -59,7 +59,8 @@ async fn handle(
         .as_ref()
         .and_then(|options| options.include_usage)
         .unwrap_or(false);
-    let prepared = pipeline::prepare(&gateway, &headers, &caller, request, "openai-completions").await?;
+    let prepared =
+        pipeline::prepare(&gateway, &headers, &caller, request, "openai-completions").await?;
     if !streamed {
         let (headers, answer) = prepared.complete().await?;
         return Ok((headers, Json(answer)).into_response());

@@ -47,7 +47,10 @@ pub fn router(gateway: Gateway) -> Router {
         .route("/admin/services/{name}", delete(admin_services::uninstall))
         .route("/admin/services/{name}/logs", get(admin_services::logs))
         .route("/admin/services/{name}/plist", get(admin_services::plist))
-        .route("/admin/services/{name}/{action}", post(admin_services::action))
+        .route(
+            "/admin/services/{name}/{action}",
+            post(admin_services::action),
+        )
         .route("/admin/models", get(admin_models::list))
         .route("/admin/models/activate", post(admin_models::activate))
         .route("/admin/models/unload", post(admin_models::unload))
