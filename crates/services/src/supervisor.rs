@@ -110,7 +110,10 @@ impl Supervisor {
         });
         let mut status = match existing {
             Some(status) => status,
-            None => self.launch(spec)?,
+            None => {
+                reap_stale(spec).await;
+                self.launch(spec)?
+            }
         };
         let deadline = tokio::time::Instant::now() + spec.start_timeout;
         loop {
@@ -437,7 +440,88 @@ impl Monitor {
             .kill_on_drop(true)
             .spawn()
             .map_err(|error| format!("cannot run {}: {error}", spec.program.display()))
+            .inspect(|child| {
+                if let Some(pid) = child.id() {
+                    let _ = std::fs::write(pid_file(spec), format!("{pid}\n"));
+                }
+            })
     }
+}
+
+/// `<working dir>/hearth.pid`: the PID of the process Hearth started last, so a Hearth that
+/// was killed outright (no chance to stop its children) can stop its orphan when it starts
+/// again, instead of finding the port taken.
+fn pid_file(spec: &ServiceSpec) -> std::path::PathBuf {
+    spec.working_dir.join("hearth.pid")
+}
+
+/// Stops an orphan of an earlier Hearth: the PID in the pid file, if that process still runs
+/// this service's program. Anything else with that PID is left alone.
+async fn reap_stale(spec: &ServiceSpec) {
+    let file = pid_file(spec);
+    let Some(pid) = std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|text| text.trim().parse::<i32>().ok())
+        .filter(|pid| *pid > 1)
+    else {
+        return;
+    };
+    let _ = std::fs::remove_file(&file);
+    if !runs_program(pid, &spec.program) {
+        return;
+    }
+    tracing::warn!(service = %spec.name, pid, "stopping a server an earlier Hearth left running");
+    use nix::sys::signal::{Signal, kill, killpg};
+    let group = nix::unistd::Pid::from_raw(pid);
+    let _ = killpg(group, Signal::SIGTERM);
+    let deadline = tokio::time::Instant::now() + STOP_GRACE;
+    while runs_program(pid, &spec.program) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if runs_program(pid, &spec.program) {
+        let _ = killpg(group, Signal::SIGKILL);
+        let _ = kill(group, Signal::SIGKILL);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Whether process `pid` is alive and runs `program` (its command line's first word).
+fn runs_program(pid: i32, program: &std::path::Path) -> bool {
+    let first_word = if std::path::Path::new("/proc/self/cmdline").exists() {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return false;
+        };
+        // A zombie is dead already; its parent will reap it.
+        if stat
+            .rsplit(')')
+            .next()
+            .and_then(|rest| rest.split_whitespace().next())
+            == Some("Z")
+        {
+            return false;
+        }
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .ok()
+            .and_then(|bytes| {
+                bytes
+                    .split(|byte| *byte == 0)
+                    .next()
+                    .map(|word| String::from_utf8_lossy(word).into_owned())
+            })
+    } else {
+        std::process::Command::new("ps")
+            .args(["-o", "command=", "-p", &pid.to_string()])
+            .output()
+            .ok()
+            .map(|output| {
+                String::from_utf8_lossy(&output.stdout)
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+    };
+    first_word.is_some_and(|word| !word.is_empty() && std::path::Path::new(&word) == program)
 }
 
 /// SIGTERM to the process group, SIGKILL after the grace period; reaps the child.

@@ -182,7 +182,24 @@ mod tests {
                 program: Some("/opt/homebrew/bin/ollama".into()),
                 ..TemplateInput::default()
             },
-            expect![[r#""#]],
+            expect![[r#"
+                {
+                  "template": "ollama",
+                  "program": "/opt/homebrew/bin/ollama",
+                  "args": [
+                    "serve"
+                  ],
+                  "env": {
+                    "OLLAMA_FLASH_ATTENTION": "1",
+                    "OLLAMA_HOST": "127.0.0.1:11434",
+                    "OLLAMA_KEEP_ALIVE": "24h",
+                    "OLLAMA_KV_CACHE_TYPE": "q8_0"
+                  },
+                  "port": 11434,
+                  "healthUrl": "http://127.0.0.1:11434/api/version",
+                  "restart": "on-failure",
+                  "startTimeout": "3m"
+                }"#]],
         );
     }
 
@@ -195,7 +212,24 @@ mod tests {
                 provider: Some("mlx".into()),
                 ..TemplateInput::default()
             },
-            expect![[r#""#]],
+            expect![[r#"
+                {
+                  "template": "mlx-lm",
+                  "program": "/opt/homebrew/bin/mlx_lm.server",
+                  "args": [
+                    "--model",
+                    "mlx-community/Qwen3-30B-A3B-4bit",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "8080"
+                  ],
+                  "port": 8080,
+                  "healthUrl": "http://127.0.0.1:8080/v1/models",
+                  "restart": "on-failure",
+                  "startTimeout": "3m",
+                  "provider": "mlx"
+                }"#]],
         );
         check(
             ServiceTemplate::LlamaServer,
@@ -206,7 +240,25 @@ mod tests {
                 extra_args: vec!["-t".into(), "1".into()],
                 ..TemplateInput::default()
             },
-            expect![[r#""#]],
+            expect![[r#"
+                {
+                  "template": "llama-server",
+                  "program": "/opt/llama/bin/llama-server",
+                  "args": [
+                    "-m",
+                    "/models/smollm2.gguf",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "9001",
+                    "-t",
+                    "1"
+                  ],
+                  "port": 9001,
+                  "healthUrl": "http://127.0.0.1:9001/health",
+                  "restart": "on-failure",
+                  "startTimeout": "3m"
+                }"#]],
         );
     }
 
@@ -215,12 +267,12 @@ mod tests {
         check(
             ServiceTemplate::LlamaServer,
             TemplateInput::default(),
-            expect![[r#""#]],
+            expect!["the `llama-server` template needs a model (`--model`)"],
         );
         check(
             ServiceTemplate::Custom,
             TemplateInput::default(),
-            expect![[r#""#]],
+            expect!["the `custom` template needs the program's absolute path (`--program`)"],
         );
     }
 }

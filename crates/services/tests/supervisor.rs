@@ -230,3 +230,24 @@ async fn a_missing_program_and_a_taken_port_are_refused_before_anything_runs() {
         "nothing was started"
     );
 }
+
+#[tokio::test]
+async fn an_orphan_of_a_killed_hearth_is_stopped_before_the_service_starts_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let spec = http_server(dir.path(), port);
+    // A Hearth that dies without stopping its children: its supervisor is simply forgotten
+    // (the process survives because nothing reaps it), as after a SIGKILL.
+    let orphan = {
+        let first = Supervisor::new();
+        let pid = first.start(&spec).await.unwrap().pid.unwrap();
+        std::mem::forget(first);
+        pid
+    };
+    assert!(alive(orphan));
+    let second = Supervisor::new();
+    let status = second.start(&spec).await.unwrap();
+    assert_ne!(status.pid, Some(orphan));
+    assert!(!alive(orphan), "the orphan still runs");
+    second.shutdown().await;
+}

@@ -14,6 +14,7 @@ mod support;
 
 mod config;
 mod crash_safety;
+mod model_switching;
 mod routing;
 mod secrets;
 mod serve;
