@@ -861,3 +861,46 @@ pub fn service_error(error: ServicesError) -> GatewayError {
 
 /// The bound within which the gateway waits for a stopping service when it shuts down.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resident(model: &str, size: Option<u64>) -> Resident {
+        Resident {
+            model: model.to_owned(),
+            provider: model.split('/').next().unwrap_or_default().to_owned(),
+            service: None,
+            size,
+        }
+    }
+
+    #[test]
+    fn two_resident_models_are_contention_and_one_is_not() {
+        assert_eq!(contention(&[]), None);
+        assert_eq!(contention(&[resident("mlx/qwen", Some(17 << 30))]), None);
+        expect_test::expect!["2 models are resident at once: mlx/qwen (17.0 GiB), ollama/gemma4:26b; they compete for memory bandwidth (`hearth model use` unloads the others)"]
+            .assert_eq(
+                &contention(&[resident("mlx/qwen", Some(17 << 30)), resident("ollama/gemma4:26b", None)])
+                    .unwrap_or_default(),
+            );
+    }
+
+    #[test]
+    fn the_memory_verdict_counts_what_unloading_frees() {
+        let gib = 1 << 30;
+        let sample = Memory {
+            total: 32 * gib,
+            available: 4 * gib,
+            used: 28 * gib,
+            swap_total: 0,
+            swap_used: 0,
+            pressure: None,
+        };
+        let estimate = memory::estimate(10 * gib, Some(8192));
+        let refused = fits(&estimate, &sample, 0).unwrap_err();
+        expect_test::expect!["needs about 13.5 GiB (weights 10.0 GiB × 1.3 + 512.0 MiB for the context), 4.0 GiB available"].assert_eq(&refused);
+        let fits_once_freed = fits(&estimate, &sample, 12 * gib).unwrap();
+        expect_test::expect!["needs about 13.5 GiB (weights 10.0 GiB × 1.3 + 512.0 MiB for the context), 16.0 GiB available once 12.0 GiB is unloaded"].assert_eq(&fits_once_freed);
+    }
+}

@@ -6,6 +6,7 @@ use std::{sync::Arc, time::Duration};
 use hearth_core::config::store;
 use hearth_gateway::{Gateway, Runtime};
 use hearth_secrets::SecretStore;
+use serde_json::Value;
 
 use crate::{
     Context,
@@ -179,6 +180,34 @@ pub fn status(context: &Context, json: bool) -> CliResult {
             provider["api"].as_str().unwrap_or("?"),
             provider["baseUrl"].as_str().unwrap_or("?")
         ));
+    }
+    for service in body["services"].as_array().into_iter().flatten() {
+        output::line(format!(
+            "service:  {} {}{}",
+            service["name"].as_str().unwrap_or("?"),
+            service["state"].as_str().unwrap_or("?"),
+            service["pid"]
+                .as_u64()
+                .map(|pid| format!(" (pid {pid})"))
+                .unwrap_or_default()
+        ));
+    }
+    let resident: Vec<&str> = body["resident"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    output::line(format!(
+        "resident: {}",
+        if resident.is_empty() {
+            "none".to_owned()
+        } else {
+            resident.join(", ")
+        }
+    ));
+    if let Some(contention) = body["contention"].as_str() {
+        output::line(format!("warning:  {contention}"));
     }
     for agent in body["agents"].as_array().into_iter().flatten() {
         output::line(format!(

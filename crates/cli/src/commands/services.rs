@@ -176,6 +176,11 @@ pub fn run(context: &Context, command: ServicesCommand) -> CliResult {
             provider,
             args,
         } => {
+            if !hearth_core::config::is_id(&name) {
+                return Err(CliError::invalid(format!(
+                    "`{name}` is not a valid service name: use lower-case letters, digits, `-` and `_`"
+                )));
+            }
             if config.services.contains_key(&name) {
                 return Err(CliError::invalid(format!(
                     "service `{name}` exists already; `hearth services uninstall {name}` first"

@@ -238,6 +238,10 @@ fn model_use_switches_between_two_real_llama_servers_with_single_residency() {
             .any(|line| line.starts_with("*  gemma/gemma3-270m") && line.contains(" yes ")),
         "{models}"
     );
+    let status = hearth.run(&["status"]);
+    status.assert_code(0);
+    assert!(status.shows("resident: gemma/gemma3-270m\n"), "{status}");
+    assert!(status.shows("service:  smol stopped\n"), "{status}");
     // A request for the unloaded model says how to switch, instead of hanging.
     let (status, _, body) = chat(gateway, &token, Some("smol/smollm2"));
     assert_eq!(status, 503, "{body}");

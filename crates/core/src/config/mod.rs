@@ -15,4 +15,4 @@ pub use diagnostic::{Diagnostic, JsonPath, Severity};
 pub use duration::DurationSpec;
 pub use file::ConfigFile;
 pub use model::{Config, ModelRef};
-pub use validate::{Environment, Validated, validate_str, validate_value};
+pub use validate::{Environment, Validated, is_id, validate_str, validate_value};

@@ -116,7 +116,9 @@ struct Checker<'e> {
     found: Vec<Diagnostic>,
 }
 
-fn is_id(text: &str) -> bool {
+/// Whether `text` is a valid id (agents, services): lower-case letters, digits, `-` and `_`,
+/// starting with a letter or digit, at most 64 characters.
+pub fn is_id(text: &str) -> bool {
     let mut chars = text.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))

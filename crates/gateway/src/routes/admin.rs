@@ -36,8 +36,18 @@ pub async fn status(
             })
         })
         .collect();
+    let layout = gateway.residency().layout();
+    let mut services = Vec::new();
+    for spec in crate::residency::specs(&runtime, layout) {
+        let status = gateway.residency().services().status(&spec).await;
+        services.push(json!({ "name": spec.name, "state": status.state, "pid": status.pid }));
+    }
+    let resident = crate::residency::resident(&gateway).await;
     Ok(Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
+        "services": services,
+        "resident": resident.iter().map(|model| &model.model).collect::<Vec<_>>(),
+        "contention": crate::residency::contention(&resident),
         "uptimeSeconds": gateway.uptime().as_secs(),
         "configFile": gateway.config_file(),
         "listen": format!("{}:{}", config.gateway.bind, config.gateway.port),

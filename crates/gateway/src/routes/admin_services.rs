@@ -156,6 +156,15 @@ pub async fn install(
             message: format!("invalid install request: {error}"),
             code: "invalid_request",
         })?;
+    if !hearth_core::config::is_id(&install.name) {
+        return Err(GatewayError::BadRequest {
+            message: format!(
+                "`{}` is not a valid service name: use lower-case letters, digits, `-` and `_`",
+                install.name
+            ),
+            code: "invalid_request",
+        });
+    }
     if runtime.config.services.contains_key(&install.name) {
         return Err(GatewayError::BadRequest {
             message: format!(
@@ -179,6 +188,12 @@ pub async fn install(
         message: error.to_string(),
         code: "invalid_request",
     })?;
+    ServiceSpec::resolve(&install.name, &entry, gateway.residency().layout())
+        .check_program()
+        .map_err(|error| GatewayError::BadRequest {
+            message: error.to_string(),
+            code: "invalid_request",
+        })?;
     let value = serde_json::to_value(&entry).map_err(|error| GatewayError::BadRequest {
         message: error.to_string(),
         code: "invalid_request",
