@@ -29,6 +29,9 @@ pub struct ServiceSpec {
     /// Always holds `PATH`.
     pub env: BTreeMap<String, String>,
     pub working_dir: PathBuf,
+    /// Where the supervisor records the PID of the process it started (one file per service
+    /// name, under the data dir: never shared, whatever `workingDir` says).
+    pub pid_file: PathBuf,
     pub port: Option<u16>,
     pub health_url: Option<String>,
     pub log_file: PathBuf,
@@ -92,6 +95,7 @@ impl ServiceSpec {
                 || layout.data_dir.join("services").join(name),
                 PathBuf::from,
             ),
+            pid_file: layout.data_dir.join("run").join(format!("{name}.pid")),
             port: file.port,
             health_url: file.health_url.clone(),
             log_file: file
@@ -111,10 +115,32 @@ impl ServiceSpec {
         format!("app.hearth.{}", self.name)
     }
 
-    /// The command line, as a person would type it (for `hearth services` and the UI).
+    /// The command line, as a person would type it (for `hearth services`, the UI and the log),
+    /// with the value after a flag that names a key, token, secret or password shown as `*****`.
     pub fn command_line(&self) -> String {
+        let secret_flag = |word: &str| {
+            let word = word.to_ascii_lowercase();
+            word.starts_with('-')
+                && ["key", "token", "secret", "password"]
+                    .iter()
+                    .any(|name| word.contains(name))
+        };
+        let mut hide_next = false;
+        let args = self.args.iter().map(|word| {
+            let shown = if hide_next {
+                "*****".to_owned()
+            } else if let Some((flag, _)) =
+                word.split_once('=').filter(|(flag, _)| secret_flag(flag))
+            {
+                format!("{flag}=*****")
+            } else {
+                word.clone()
+            };
+            hide_next = secret_flag(word) && !word.contains('=');
+            shown
+        });
         std::iter::once(self.program.display().to_string())
-            .chain(self.args.iter().cloned())
+            .chain(args.collect::<Vec<_>>())
             .map(|word| {
                 if word.is_empty()
                     || word.contains(|c: char| c.is_whitespace() || "'\"$\\".contains(c))
@@ -253,6 +279,16 @@ mod tests {
         assert_eq!(
             spec.command_line(),
             "/opt/llama/bin/llama-server -m 'my model.gguf'"
+        );
+    }
+
+    #[test]
+    fn the_command_line_hides_keys_and_tokens() {
+        let spec = spec(serde_json::json!({ "program": "/usr/bin/server",
+            "args": ["--api-key", "sk-123", "--port", "1", "--token=abc", "-m", "x"] }));
+        assert_eq!(
+            spec.command_line(),
+            "/usr/bin/server --api-key ***** --port 1 --token=***** -m x"
         );
     }
 

@@ -35,6 +35,8 @@ const STABLE_RUN: Duration = Duration::from_secs(60);
 const MAX_QUICK_CRASHES: u32 = 5;
 /// How often a starting service's health URL is probed.
 const PROBE_EVERY: Duration = Duration::from_millis(250);
+/// A service without a health URL counts as healthy once it has run this long.
+const SURVIVAL: Duration = Duration::from_secs(1);
 
 /// Something that happened to a service, for the event stream (the app's notifications).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,6 +65,7 @@ struct Inner {
 
 #[derive(Debug)]
 struct Slot {
+    spec: ServiceSpec,
     status: watch::Receiver<ServiceStatus>,
     /// Present while a monitor runs; `false` sent on it asks the monitor to stop.
     control: Option<(watch::Sender<bool>, JoinHandle<()>)>,
@@ -108,6 +111,7 @@ impl Supervisor {
                 .filter(|(_, task)| !task.is_finished())
                 .map(|_| slot.status.clone())
         });
+        let launched_now = existing.is_none();
         let mut status = match existing {
             Some(status) => status,
             None => {
@@ -121,6 +125,9 @@ impl Supervisor {
             match current.state {
                 ServiceState::Running => return Ok(current),
                 ServiceState::Starting => {}
+                // One that crashed earlier and waits for its back-off is given until the
+                // deadline; one started just now that exits at once has failed.
+                ServiceState::Restarting if !launched_now => {}
                 ServiceState::Restarting
                 | ServiceState::Failed
                 | ServiceState::Stopped
@@ -187,10 +194,51 @@ impl Supervisor {
         }
     }
 
-    /// Stops every service this supervisor started, all at once.
+    /// Stops every service this supervisor started, all at once: each is asked to stop first,
+    /// then each is awaited, so they share one grace period.
     pub async fn shutdown(&self) {
-        let names: Vec<String> = self.lock().keys().cloned().collect();
-        futures_join_all(names.iter().map(|name| self.stop(name))).await;
+        let controls: Vec<(watch::Sender<bool>, JoinHandle<()>)> = self
+            .lock()
+            .values_mut()
+            .filter_map(|slot| slot.control.take())
+            .collect();
+        for (stop, _) in &controls {
+            let _ = stop.send(false);
+        }
+        for (_stop, mut task) in controls {
+            if tokio::time::timeout(STOP_GRACE + Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+                let _ = task.await;
+            }
+        }
+    }
+
+    /// The spec a running service was started with (a reload may have changed the config).
+    pub fn running_spec(&self, name: &str) -> Option<ServiceSpec> {
+        self.lock()
+            .get(name)
+            .filter(|slot| {
+                slot.control
+                    .as_ref()
+                    .is_some_and(|(_, task)| !task.is_finished())
+            })
+            .map(|slot| slot.spec.clone())
+    }
+
+    /// The names of the services running (or restarting) under this supervisor.
+    pub fn running(&self) -> Vec<String> {
+        self.lock()
+            .iter()
+            .filter(|(_, slot)| {
+                slot.control
+                    .as_ref()
+                    .is_some_and(|(_, task)| !task.is_finished())
+            })
+            .map(|(name, _)| name.clone())
+            .collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Slot>> {
@@ -238,6 +286,7 @@ impl Supervisor {
         self.lock().insert(
             spec.name.clone(),
             Slot {
+                spec: spec.clone(),
                 status: status_rx.clone(),
                 control: Some((stop_tx, task)),
             },
@@ -253,17 +302,6 @@ fn stopped(name: &str) -> ServiceStatus {
         pid: None,
         restarts: 0,
         last_exit: None,
-    }
-}
-
-/// Awaits every future (the services stop in parallel, each with its own grace period).
-async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: impl Iterator<Item = F>) {
-    let mut set = Vec::new();
-    for future in futures {
-        set.push(Box::pin(future));
-    }
-    for future in set {
-        future.await;
     }
 }
 
@@ -296,14 +334,12 @@ impl Monitor {
                 }
             };
             let pid = child.id();
+            // Whatever happens to the child, its whole process group goes with it.
+            let _group = GroupGuard(pid);
             let started = Instant::now();
-            let mut healthy = self.spec.health_url.is_none();
+            let mut healthy = false;
             self.publish(
-                if healthy {
-                    ServiceState::Running
-                } else {
-                    ServiceState::Starting
-                },
+                ServiceState::Starting,
                 pid,
                 |_| {},
                 format!("started (pid {})", pid.unwrap_or_default()),
@@ -320,9 +356,12 @@ impl Monitor {
                         }
                     }
                     _ = probe.tick(), if !healthy => {
-                        if let Some(url) = &self.spec.health_url
-                            && health::probe(&self.http, url).await
-                        {
+                        // Without a health URL, running for a moment counts as healthy.
+                        let passed = match &self.spec.health_url {
+                            Some(url) => health::probe(&self.http, url).await,
+                            None => started.elapsed() >= SURVIVAL,
+                        };
+                        if passed {
                             healthy = true;
                             self.publish(ServiceState::Running, pid, |_| {}, "healthy".to_owned());
                         }
@@ -419,7 +458,9 @@ impl Monitor {
     fn spawn(&self) -> Result<Child, String> {
         use std::io::Write as _;
         let spec = &self.spec;
+        use std::os::unix::fs::OpenOptionsExt as _;
         let mut log = std::fs::OpenOptions::new()
+            .mode(0o600)
             .create(true)
             .append(true)
             .open(&spec.log_file)
@@ -428,9 +469,16 @@ impl Monitor {
         let stderr = log
             .try_clone()
             .map_err(|error| format!("cannot open {}: {error}", spec.log_file.display()))?;
-        Command::new(&spec.program)
-            .args(&spec.args)
-            .env_clear()
+        let mut command = Command::new(&spec.program);
+        command.args(&spec.args).env_clear();
+        // HOME (and TMPDIR) only: servers keep caches there and some refuse to start without
+        // it. Nothing else of Hearth's environment reaches a service.
+        for name in ["HOME", "TMPDIR"] {
+            if let Some(value) = std::env::var_os(name) {
+                command.env(name, value);
+            }
+        }
+        command
             .envs(&spec.env)
             .current_dir(&spec.working_dir)
             .stdin(std::process::Stdio::null())
@@ -441,87 +489,92 @@ impl Monitor {
             .spawn()
             .map_err(|error| format!("cannot run {}: {error}", spec.program.display()))
             .inspect(|child| {
-                if let Some(pid) = child.id() {
-                    let _ = std::fs::write(pid_file(spec), format!("{pid}\n"));
+                if let Some(pid) = child.id()
+                    && let Some(started) = start_time(pid)
+                {
+                    if let Some(dir) = spec.pid_file.parent() {
+                        let _ = std::fs::create_dir_all(dir);
+                    }
+                    let _ = std::fs::write(&spec.pid_file, format!("{pid} {started}\n"));
                 }
             })
     }
 }
 
-/// `<working dir>/hearth.pid`: the PID of the process Hearth started last, so a Hearth that
-/// was killed outright (no chance to stop its children) can stop its orphan when it starts
-/// again, instead of finding the port taken.
-fn pid_file(spec: &ServiceSpec) -> std::path::PathBuf {
-    spec.working_dir.join("hearth.pid")
+/// Kills a process group when dropped (a monitor that ends, however it ends, leaves none of
+/// its service's processes behind: Ollama's runners, a wrapper's children).
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(group) = self.0.and_then(|pid| i32::try_from(pid).ok()) {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(group),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
 }
 
-/// Stops an orphan of an earlier Hearth: the PID in the pid file, if that process still runs
-/// this service's program. Anything else with that PID is left alone.
+/// When process `pid` started, as the kernel says: with the PID it names one process for good
+/// (a PID is reused; a PID and its start time are not). Linux: field 22 of `/proc/PID/stat`;
+/// elsewhere `ps -o lstart=`.
+fn start_time(pid: u32) -> Option<String> {
+    if std::path::Path::new("/proc/self/stat").exists() {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // After the command in parentheses: state is field 3, start time field 22.
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.first() == Some(&"Z") {
+            return None;
+        }
+        fields.get(19).map(|field| (*field).to_owned())
+    } else {
+        let output = std::process::Command::new("ps")
+            .args(["-o", "lstart=", "-p", &pid.to_string()])
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&output.stdout)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("_");
+        (!text.is_empty()).then_some(text)
+    }
+}
+
+/// Stops an orphan of an earlier Hearth: the process the pid file names, if the same process
+/// (PID and start time) still runs. Anything else with that PID is left alone.
 async fn reap_stale(spec: &ServiceSpec) {
-    let file = pid_file(spec);
-    let Some(pid) = std::fs::read_to_string(&file)
+    let Some((pid, started)) = std::fs::read_to_string(&spec.pid_file)
         .ok()
-        .and_then(|text| text.trim().parse::<i32>().ok())
-        .filter(|pid| *pid > 1)
+        .and_then(|text| {
+            let (pid, started) = text.trim().split_once(' ')?;
+            Some((
+                pid.parse::<u32>().ok().filter(|pid| *pid > 1)?,
+                started.to_owned(),
+            ))
+        })
     else {
         return;
     };
-    let _ = std::fs::remove_file(&file);
-    if !runs_program(pid, &spec.program) {
+    let _ = std::fs::remove_file(&spec.pid_file);
+    let same = || start_time(pid).is_some_and(|now| now == started);
+    if !same() {
         return;
     }
     tracing::warn!(service = %spec.name, pid, "stopping a server an earlier Hearth left running");
-    use nix::sys::signal::{Signal, kill, killpg};
-    let group = nix::unistd::Pid::from_raw(pid);
+    use nix::sys::signal::{Signal, killpg};
+    let Ok(raw) = i32::try_from(pid) else { return };
+    let group = nix::unistd::Pid::from_raw(raw);
     let _ = killpg(group, Signal::SIGTERM);
     let deadline = tokio::time::Instant::now() + STOP_GRACE;
-    while runs_program(pid, &spec.program) && tokio::time::Instant::now() < deadline {
+    while same() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    if runs_program(pid, &spec.program) {
-        let _ = killpg(group, Signal::SIGKILL);
-        let _ = kill(group, Signal::SIGKILL);
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = killpg(group, Signal::SIGKILL);
+    while same() && tokio::time::Instant::now() < deadline + Duration::from_secs(2) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// Whether process `pid` is alive and runs `program` (its command line's first word).
-fn runs_program(pid: i32, program: &std::path::Path) -> bool {
-    let first_word = if std::path::Path::new("/proc/self/cmdline").exists() {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            return false;
-        };
-        // A zombie is dead already; its parent will reap it.
-        if stat
-            .rsplit(')')
-            .next()
-            .and_then(|rest| rest.split_whitespace().next())
-            == Some("Z")
-        {
-            return false;
-        }
-        std::fs::read(format!("/proc/{pid}/cmdline"))
-            .ok()
-            .and_then(|bytes| {
-                bytes
-                    .split(|byte| *byte == 0)
-                    .next()
-                    .map(|word| String::from_utf8_lossy(word).into_owned())
-            })
-    } else {
-        std::process::Command::new("ps")
-            .args(["-o", "command=", "-p", &pid.to_string()])
-            .output()
-            .ok()
-            .map(|output| {
-                String::from_utf8_lossy(&output.stdout)
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or("")
-                    .to_owned()
-            })
-    };
-    first_word.is_some_and(|word| !word.is_empty() && std::path::Path::new(&word) == program)
 }
 
 /// SIGTERM to the process group, SIGKILL after the grace period; reaps the child.

@@ -38,6 +38,25 @@ fn alive(pid: u32) -> bool {
     })
 }
 
+/// The processes of process group `group` that are not zombies (a zombie is dead; whoever
+/// inherited it reaps it), read from /proc.
+fn living_members(group: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                let fields: Vec<String> = stat
+                    .rsplit_once(')')
+                    .map(|(_, rest)| rest.split_whitespace().map(str::to_owned).collect())
+                    .unwrap_or_default();
+                fields.first().is_some_and(|state| state != "Z")
+                    && fields.get(2).is_some_and(|pgrp| *pgrp == group.to_string())
+            })
+        })
+        .collect()
+}
+
 fn python() -> String {
     ["/usr/bin/python3", "/usr/local/bin/python3"]
         .into_iter()
@@ -125,19 +144,33 @@ async fn start_waits_for_health_a_killed_process_comes_back_and_stop_leaves_noth
 }
 
 #[tokio::test]
-async fn shutdown_stops_every_service_even_one_that_ignores_sigterm() {
+async fn shutdown_stops_every_service_and_their_children_even_ones_that_ignore_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let stubborn = spec(
-        dir.path(),
-        "stubborn",
-        serde_json::json!({ "program": "/bin/sh", "args": ["-c", "trap '' TERM; while :; do sleep 0.1; done"] }),
-    );
+    let stubborn = |name: &str| {
+        spec(
+            dir.path(),
+            name,
+            serde_json::json!({ "program": "/bin/sh", "args": ["-c", "trap '' TERM; sleep 300 & while :; do sleep 0.1; done"] }),
+        )
+    };
     let web = http_server(dir.path(), free_port());
     let supervisor = Supervisor::new();
-    let a = supervisor.start(&stubborn).await.unwrap().pid.unwrap();
-    let b = supervisor.start(&web).await.unwrap().pid.unwrap();
+    let mut groups = Vec::new();
+    for spec in [stubborn("one"), stubborn("two"), web] {
+        groups.push(supervisor.start(&spec).await.unwrap().pid.unwrap());
+    }
+    let started = std::time::Instant::now();
     supervisor.shutdown().await;
-    assert!(!alive(a) && !alive(b));
+    // One grace period for all of them, not one each (two would be 20 s).
+    assert!(
+        started.elapsed() < hearth_services::supervisor::STOP_GRACE + Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    for group in groups {
+        let left = living_members(group);
+        assert!(left.is_empty(), "process group {group} still has {left:?}");
+    }
 }
 
 #[tokio::test]
@@ -231,23 +264,68 @@ async fn a_missing_program_and_a_taken_port_are_refused_before_anything_runs() {
     );
 }
 
+/// Field 22 of /proc/PID/stat, as the supervisor records it.
+fn start_time(pid: u32) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    stat.rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .nth(19)
+        .unwrap()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn an_orphan_of_a_killed_hearth_is_stopped_before_the_service_starts_again() {
+    use std::os::unix::process::CommandExt as _;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let spec = http_server(dir.path(), port);
-    // A Hearth that dies without stopping its children: its supervisor is simply forgotten
-    // (the process survives because nothing reaps it), as after a SIGKILL.
-    let orphan = {
-        let first = Supervisor::new();
-        let pid = first.start(&spec).await.unwrap().pid.unwrap();
-        std::mem::forget(first);
-        pid
-    };
-    assert!(alive(orphan));
-    let second = Supervisor::new();
-    let status = second.start(&spec).await.unwrap();
-    assert_ne!(status.pid, Some(orphan));
-    assert!(!alive(orphan), "the orphan still runs");
-    second.shutdown().await;
+    // What a Hearth killed outright leaves: its server still running in its own process
+    // group, and the pid file it wrote.
+    let mut orphan = std::process::Command::new(&spec.program)
+        .args(&spec.args)
+        .process_group(0)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = orphan.id();
+    std::fs::create_dir_all(spec.pid_file.parent().unwrap()).unwrap();
+    std::fs::write(&spec.pid_file, format!("{pid} {}\n", start_time(pid))).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while reqwest::get(format!("http://127.0.0.1:{port}/"))
+        .await
+        .is_err()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the orphan never listened"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let supervisor = Supervisor::new();
+    let status = supervisor.start(&spec).await.unwrap();
+    assert_ne!(status.pid, Some(pid));
+    let _ = orphan.wait(); // it was stopped: reap it
+    assert!(!alive(pid), "the orphan still runs");
+    supervisor.shutdown().await;
+
+    // A pid file naming some other process (same PID, other start time) kills nothing.
+    let mut bystander = std::process::Command::new("/bin/sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    std::fs::write(&spec.pid_file, format!("{} 1\n", bystander.id())).unwrap();
+    let supervisor = Supervisor::new();
+    supervisor.start(&spec).await.unwrap();
+    assert!(
+        alive(bystander.id()),
+        "a process that is not the orphan was killed"
+    );
+    supervisor.shutdown().await;
+    let _ = bystander.kill();
+    let _ = bystander.wait();
 }
