@@ -39,6 +39,9 @@ async fn watch(gateway: Gateway, paths: Paths, every: Duration, baseline: Option
             continue;
         }
         last = now;
+        // Read, validate and swap under the lock every configuration writer holds, so a load
+        // begun before a switch saved cannot replace what the switch put in force.
+        let config_writes = gateway.config_writes().await;
         let paths = paths.clone();
         let store = gateway.store();
         let loaded = tokio::task::spawn_blocking(move || {
@@ -74,6 +77,7 @@ async fn watch(gateway: Gateway, paths: Paths, every: Duration, baseline: Option
             Ok(Ok(runtime)) => {
                 tracing::info!(file = %gateway_file(&gateway), "configuration reloaded");
                 gateway.replace(runtime);
+                tokio::spawn(crate::residency::reconcile(gateway.clone()));
             }
             Ok(Err(StoreError::Invalid(found))) => {
                 for diagnostic in &found {
@@ -89,6 +93,7 @@ async fn watch(gateway: Gateway, paths: Paths, every: Duration, baseline: Option
             }
             Err(error) => tracing::error!(%error, "configuration reload failed"),
         }
+        drop(config_writes);
     }
 }
 

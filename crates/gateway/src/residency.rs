@@ -162,6 +162,12 @@ impl Residency {
         Arc::clone(&self.gate).read_owned().await
     }
 
+    /// Held by everything that starts or stops services: switches, unloads, the admin API's
+    /// service actions, start-up and reconciliation run one at a time.
+    pub async fn one_at_a_time(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.switching.lock().await
+    }
+
     /// Ends the event streams (the gateway is shutting down).
     pub fn close(&self) {
         self.closing.send_replace(true);
@@ -264,18 +270,28 @@ pub async fn resident(gateway: &Gateway) -> Vec<Resident> {
         if !residency.services().status(&spec).await.state.is_up() {
             continue;
         }
-        for model in &provider.models {
-            let reference = ModelRef {
-                provider: provider.id.clone(),
-                model: model.id.clone(),
-            };
-            found.push(Resident {
-                size: model_size(&runtime, layout, &reference),
-                model: reference.to_string(),
-                provider: provider.id.clone(),
-                service: Some(spec.name.clone()),
-            });
-        }
+        // One server holds one model: the primary when it is this provider's, else the
+        // first one the provider lists.
+        let model = runtime
+            .config
+            .primary
+            .as_ref()
+            .filter(|primary| primary.provider == provider.id)
+            .map(|primary| primary.model.clone())
+            .or_else(|| provider.models.first().map(|model| model.id.clone()));
+        let Some(model) = model else {
+            continue;
+        };
+        let reference = ModelRef {
+            provider: provider.id.clone(),
+            model,
+        };
+        found.push(Resident {
+            size: model_size(&runtime, layout, &reference),
+            model: reference.to_string(),
+            provider: provider.id.clone(),
+            service: Some(spec.name.clone()),
+        });
     }
     for (id, backend) in &runtime.backends {
         if let Backend::Ollama(ollama) = backend
@@ -520,7 +536,16 @@ pub async fn activate(
     // 2. Requests in flight finish; new ones wait behind the switch.
     switch.step(1, StepState::Running, None);
     let waited = Instant::now();
-    let exclusive = Arc::clone(&residency.gate).write_owned().await;
+    let Ok(exclusive) =
+        tokio::time::timeout(DRAIN_TIMEOUT, Arc::clone(&residency.gate).write_owned()).await
+    else {
+        let error = format!(
+            "requests were still in flight after {}s (a long generation, or a client that stopped reading); nothing was changed: try again when they are done",
+            DRAIN_TIMEOUT.as_secs()
+        );
+        switch.step(1, StepState::Failed, Some(error.clone()));
+        return Ok(switch.end(Some(format!("switch to {target} failed: {error}"))));
+    };
     switch.step(
         1,
         StepState::Done,
@@ -529,6 +554,7 @@ pub async fn activate(
 
     // 3. Unload the others.
     let mut stopped: Vec<ServiceSpec> = Vec::new();
+    let mut unloaded: Vec<String> = Vec::new();
     let mut failure = None;
     for (offset, unload) in unloads.iter().enumerate() {
         let index = 2 + offset;
@@ -547,7 +573,10 @@ pub async fn activate(
                 Some(backend) => backend
                     .unload(model)
                     .await
-                    .map(|()| "keep_alive 0 sent".to_owned())
+                    .map(|()| {
+                        unloaded.push(format!("{provider}/{model}"));
+                        "keep_alive 0 sent".to_owned()
+                    })
                     .map_err(|error| error.to_string()),
                 None => Err(format!("provider `{provider}` cannot be reached")),
             },
@@ -624,7 +653,14 @@ pub async fn activate(
     }
 
     if let Some(error) = failure {
-        let undone = roll_back(residency, &target_service, started_target, &stopped).await;
+        let undone = roll_back(
+            residency,
+            &target_service,
+            started_target,
+            &stopped,
+            &unloaded,
+        )
+        .await;
         drop(exclusive);
         return Ok(switch.end(Some(format!(
             "switch to {target} failed: {error}; {undone}"
@@ -638,7 +674,14 @@ pub async fn activate(
         Ok(detail) => switch.step(flip_index, StepState::Done, Some(detail)),
         Err(error) => {
             switch.step(flip_index, StepState::Failed, Some(error.clone()));
-            let undone = roll_back(residency, &target_service, started_target, &stopped).await;
+            let undone = roll_back(
+                residency,
+                &target_service,
+                started_target,
+                &stopped,
+                &unloaded,
+            )
+            .await;
             drop(exclusive);
             return Ok(switch.end(Some(format!(
                 "switch to {target} failed: {error}; {undone}"
@@ -678,10 +721,15 @@ async fn roll_back(
     target: &Option<ServiceSpec>,
     started_target: bool,
     stopped: &[ServiceSpec],
+    unloaded: &[String],
 ) -> String {
     let mut said = Vec::new();
+    // The target goes when the switch started it, when it is not healthy, and when the models
+    // it displaced come back (one model resident, as before).
     if let Some(spec) = target
-        && (started_target || !residency.services().status(spec).await.state.is_up())
+        && (started_target
+            || !stopped.is_empty()
+            || !residency.services().status(spec).await.state.is_up())
     {
         let _ = residency.services().stop(spec).await;
         said.push(format!("service {} stopped", spec.name));
@@ -694,6 +742,12 @@ async fn roll_back(
                 spec.name
             )),
         }
+    }
+    if !unloaded.is_empty() {
+        said.push(format!(
+            "{} stay unloaded until their next request loads them",
+            unloaded.join(", ")
+        ));
     }
     if said.is_empty() {
         "nothing had changed; the active model is as it was".to_owned()
@@ -709,6 +763,7 @@ async fn make_primary(gateway: &Gateway, target: &ModelRef) -> Result<String, St
     if runtime.config.primary.as_ref() == Some(target) {
         return Ok("already the primary model".to_owned());
     }
+    let _config_writes = gateway.config_writes().await;
     let paths = gateway.paths().cloned();
     let store = gateway.store();
     let reference = target.to_string();
@@ -808,6 +863,7 @@ pub async fn start_services(gateway: Gateway) {
         .as_ref()
         .map(|model| model.provider.clone());
     let shared = runtime.config.file.models.residency == Mode::Shared;
+    let _one_at_a_time = residency.one_at_a_time().await;
     for spec in specs(&runtime, residency.layout()) {
         let wanted = shared
             || spec.provider.is_none()
@@ -818,6 +874,31 @@ pub async fn start_services(gateway: Gateway) {
         match residency.services().start(&spec).await {
             Ok(status) => tracing::info!(service = %spec.name, pid = ?status.pid, "service ready"),
             Err(error) => tracing::error!(service = %spec.name, %error, "service did not start"),
+        }
+    }
+}
+
+/// After a configuration change: a supervised service that is no longer configured is stopped,
+/// and one whose definition changed while it runs is restarted with the new one.
+pub async fn reconcile(gateway: Gateway) {
+    let residency = gateway.residency();
+    let _one_at_a_time = residency.one_at_a_time().await;
+    let runtime = gateway.runtime();
+    let configured = specs(&runtime, residency.layout());
+    for running in residency.services().supervised() {
+        match configured.iter().find(|spec| spec.name == running.name) {
+            None => {
+                tracing::info!(service = %running.name, "service removed from the configuration: stopping it");
+                let _ = residency.services().stop(&running).await;
+            }
+            Some(spec) if *spec != running => {
+                tracing::info!(service = %spec.name, "service definition changed: restarting it");
+                let _ = residency.services().stop(&running).await;
+                if let Err(error) = residency.services().start(spec).await {
+                    tracing::error!(service = %spec.name, %error, "service did not start again");
+                }
+            }
+            Some(_) => {}
         }
     }
 }
@@ -834,7 +915,8 @@ pub async fn check_resident(
         return Ok(());
     };
     let status: ServiceStatus = residency.services().status(&spec).await;
-    if status.state.is_up() {
+    // A state the driver cannot read is no reason to refuse: the backend call will tell.
+    if status.state.is_up() || status.state == hearth_services::ServiceState::Unknown {
         return Ok(());
     }
     Err(GatewayError::NotResident {
@@ -858,6 +940,10 @@ pub fn service_error(error: ServicesError) -> GatewayError {
         message: error.to_string(),
     }
 }
+
+/// How long a switch waits for the requests in flight before it gives up (new requests queue
+/// behind a waiting switch, so the wait must end).
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The bound within which the gateway waits for a stopping service when it shuts down.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);

@@ -128,6 +128,9 @@ struct Inner {
     metrics: Arc<Metrics>,
     /// The services and which model is resident; survives reloads.
     residency: Arc<Residency>,
+    /// Every read-modify-write of the configuration file and its swap into the runtime (hot
+    /// reload, a switch's new primary, the admin API's edits) holds this, so none undoes another.
+    config_writes: tokio::sync::Mutex<()>,
 }
 
 impl fmt::Debug for Gateway {
@@ -153,6 +156,7 @@ impl Gateway {
                 runtime: ArcSwap::from_pointee(runtime),
                 store,
                 residency: Arc::new(Residency::new(&data_dir)),
+                config_writes: tokio::sync::Mutex::new(()),
                 paths,
                 started: Instant::now(),
                 refused: Mutex::new(None),
@@ -183,6 +187,10 @@ impl Gateway {
 
     pub fn paths(&self) -> Option<&Paths> {
         self.inner.paths.as_ref()
+    }
+
+    pub async fn config_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.config_writes.lock().await
     }
 
     pub fn residency(&self) -> &Arc<Residency> {

@@ -1224,3 +1224,100 @@ async fn a_slow_first_token_gets_keep_alive_comments_then_the_answer() {
     assert!(rest.contains("\"content\":\"The\""), "{rest}");
     assert!(rest.trim_end().ends_with("data: [DONE]"), "{rest}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Residency over Ollama
+
+/// Activating another model in exclusive mode asks Ollama what is resident (`/api/ps`), unloads
+/// each other model with the documented `keep_alive: 0`, warms the target with a one-token
+/// chat that keeps it for 24 h, and only then makes it the primary model.
+#[tokio::test]
+async fn activating_a_model_unloads_what_ollama_holds_and_warms_the_target() {
+    let server = Fixture::start(vec![
+        (
+            Method::GET,
+            "/api/ps",
+            Reply::json(StatusCode::OK, "ps.json"),
+        ),
+        (
+            Method::POST,
+            "/api/generate",
+            Reply::json(StatusCode::OK, "unload.response.json"),
+        ),
+        (
+            Method::POST,
+            "/api/chat",
+            Reply::json(StatusCode::OK, "chat.response.json"),
+        ),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let paths = hearth_core::config::store::Paths {
+        config_file: dir.path().join("hearth.json"),
+        data_dir: dir.path().join("data"),
+    };
+    let document = json!({
+        "providers": { "ollama": { "api": "ollama", "baseUrl": server.base,
+            "models": [{ "id": "mistral:latest" }, { "id": "llama3.2", "sizeBytes": 2_000_000_000_u64 }] } },
+        "models": { "primary": "ollama/mistral:latest" },
+        "agents": [{ "id": "main", "workspace": dir.path().join("main") }]
+    });
+    let validated = hearth_core::config::store::save(&paths, &document).unwrap();
+    let secrets: Arc<dyn hearth_secrets::SecretStore> =
+        Arc::new(hearth_secrets::MemoryStore::new());
+    let runtime =
+        hearth_gateway::Runtime::load(validated.config, validated.warnings, secrets.as_ref())
+            .unwrap();
+    let gateway = hearth_gateway::Gateway::new(runtime, secrets, Some(paths.clone()));
+
+    let progress = hearth_gateway::residency::activate(&gateway, "ollama/llama3.2", false, None)
+        .await
+        .unwrap();
+    let steps: Vec<String> = progress
+        .steps
+        .iter()
+        .map(|step| format!("{} [{:?}]", step.title, step.state))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "check memory [Done]",
+            "wait for requests in flight [Done]",
+            "unload ollama/mistral:latest [Done]",
+            "warm up ollama/llama3.2 [Done]",
+            "switch routing [Done]",
+        ],
+        "{progress:?}"
+    );
+    assert!(progress.error.is_none(), "{progress:?}");
+
+    let calls: Vec<String> = server
+        .received()
+        .iter()
+        .map(|request| format!("{} {}", request.method, request.path))
+        .collect();
+    assert_eq!(
+        calls,
+        ["GET /api/ps", "POST /api/generate", "POST /api/chat"]
+    );
+    let received = server.received();
+    assert_eq!(received[1].body["model"], "mistral:latest");
+    assert_eq!(received[1].body["keep_alive"], 0);
+    assert_eq!(received[2].body["model"], "llama3.2");
+    assert_eq!(received[2].body["keep_alive"], "24h");
+    assert_eq!(received[2].body["options"]["num_predict"], 1);
+    // The new primary is in force and on disk.
+    assert_eq!(
+        gateway
+            .runtime()
+            .config
+            .primary
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("ollama/llama3.2")
+    );
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&paths.config_file).unwrap()).unwrap();
+    assert_eq!(saved["models"]["primary"], "ollama/llama3.2");
+}

@@ -114,6 +114,15 @@ impl Services {
         }
     }
 
+    /// The supervised services running now, each with the spec it was started with.
+    pub fn supervised(&self) -> Vec<ServiceSpec> {
+        self.supervisor
+            .running()
+            .iter()
+            .filter_map(|name| self.supervisor.running_spec(name))
+            .collect()
+    }
+
     /// Stops what Hearth itself runs; LaunchAgents keep running, as launchd means them to.
     pub async fn shutdown(&self) {
         self.supervisor.shutdown().await;

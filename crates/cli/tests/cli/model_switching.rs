@@ -181,13 +181,22 @@ fn model_use_switches_between_two_real_llama_servers_with_single_residency() {
     });
     let mut transcript = Vec::new();
     let mut during = None;
+    let mut flipped_after_sending = false;
     while let Ok(line) = receive.recv_timeout(Duration::from_secs(240)) {
         if during.is_none() && line.contains("stop service smol …") {
             let token = token.clone();
             during = Some(std::thread::spawn(move || chat(gateway, &token, None)));
         }
+        if line.contains("switch routing: done") {
+            flipped_after_sending = during.is_some();
+        }
         transcript.push(line);
     }
+    assert!(
+        flipped_after_sending,
+        "the request went out after the flip:\n{}",
+        transcript.join("\n")
+    );
     let switched = switch.wait_with_output().unwrap();
     let transcript = transcript.join("\n");
     assert!(
@@ -330,6 +339,13 @@ fn model_use_switches_between_two_real_llama_servers_with_single_residency() {
     let (status, headers, _) = chat(gateway, &token, None);
     assert_eq!(status, 200);
     assert!(headers.contains("x-hearth-model: gemma/gemma3-270m"));
+
+    // A changed definition of a running service takes effect: the running Hearth reloads the
+    // file and restarts the service with it.
+    hearth
+        .run(&["config", "set", "services.gemma.restart", "always"])
+        .assert_code(0);
+    let back = wait_running(&hearth, "gemma", back["pid"].as_u64());
 
     // Bench: real numbers, a history; a model that is not resident is refused.
     let bench = hearth.run(&["bench", "--runs", "2", "--max-tokens", "16"]);

@@ -98,8 +98,16 @@ pub async fn activate(
             ),
             code: "invalid_request",
         })?;
-    // An unknown model is an error before anything starts.
-    crate::pipeline::resolve_named_model(&runtime.config, &request.model)?;
+    // An unknown model, or one no backend can serve, is an error before anything starts.
+    let target = crate::pipeline::resolve_named_model(&runtime.config, &request.model)?;
+    if !runtime.backends.contains_key(&target.provider) {
+        return Err(GatewayError::ModelNotFound {
+            message: format!(
+                "provider `{}` cannot be served by this gateway (see `hearth status` warnings)",
+                target.provider
+            ),
+        });
+    }
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
     let task_gateway = gateway.clone();
     tokio::spawn(async move {

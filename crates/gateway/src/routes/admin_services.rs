@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::{
     auth::require_admin,
     error::GatewayError,
-    residency::{service, service_error, specs},
+    residency::{self, service, service_error, specs},
     state::Gateway,
 };
 
@@ -65,6 +65,7 @@ pub async fn action(
     require_admin(&runtime, &headers)?;
     let spec = service(&runtime, gateway.residency().layout(), &name)?;
     let services = gateway.residency().services();
+    let _one_at_a_time = gateway.residency().one_at_a_time().await;
     match action.as_str() {
         "start" => {
             services.start(&spec).await.map_err(service_error)?;
@@ -215,12 +216,15 @@ pub async fn uninstall(
     let runtime = gateway.runtime();
     require_admin(&runtime, &headers)?;
     let spec = service(&runtime, gateway.residency().layout(), &name)?;
-    gateway
-        .residency()
-        .services()
-        .uninstall(&spec)
-        .await
-        .map_err(service_error)?;
+    {
+        let _one_at_a_time = gateway.residency().one_at_a_time().await;
+        gateway
+            .residency()
+            .services()
+            .uninstall(&spec)
+            .await
+            .map_err(service_error)?;
+    }
     let key = format!("services.{name}");
     edit_config(&gateway, move |document| {
         store::unset(document, &key)
@@ -243,6 +247,7 @@ async fn edit_config(
             code: "no_config_file",
         });
     };
+    let _config_writes = gateway.config_writes().await;
     let store = gateway.store();
     let runtime = tokio::task::spawn_blocking(move || -> Result<crate::Runtime, GatewayError> {
         let bad = |message: String| GatewayError::BadRequest {
@@ -268,5 +273,6 @@ async fn edit_config(
         message: error.to_string(),
     })??;
     gateway.replace(runtime);
+    tokio::spawn(residency::reconcile(gateway.clone()));
     Ok(())
 }

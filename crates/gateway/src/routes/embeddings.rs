@@ -34,9 +34,11 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, GatewayError> {
+    let caller = authenticate(&gateway.runtime(), &headers)?;
+    // Like model requests: wait out a switch, then see the configuration it left.
+    let _residency = gateway.residency().enter().await;
     let runtime = gateway.runtime();
     let config = &runtime.config;
-    let caller = authenticate(&runtime, &headers)?;
     let mut request: EmbeddingsRequest =
         from_json(&body).map_err(|error| GatewayError::BadRequest {
             message: format!("invalid request body: {error}"),
@@ -51,6 +53,7 @@ async fn handle(
             .ok_or_else(|| GatewayError::ModelNotFound {
                 message: format!("provider `{}` cannot be reached", target.provider),
             })?;
+    crate::residency::check_resident(&gateway, &runtime, &target).await?;
     request.model.clone_from(&target.model);
     let total = config.gateway.timeouts.total;
     let mut answer = tokio::time::timeout(total, backend.embeddings(&request))
