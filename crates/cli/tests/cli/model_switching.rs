@@ -345,7 +345,7 @@ fn model_use_switches_between_two_real_llama_servers_with_single_residency() {
     hearth
         .run(&["config", "set", "services.gemma.restart", "always"])
         .assert_code(0);
-    let back = wait_running(&hearth, "gemma", back["pid"].as_u64());
+    wait_running(&hearth, "gemma", back["pid"].as_u64());
 
     // Bench: real numbers, a history; a model that is not resident is refused.
     let bench = hearth.run(&["bench", "--runs", "2", "--max-tokens", "16"]);
