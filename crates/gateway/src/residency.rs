@@ -652,6 +652,19 @@ pub async fn activate(
         }
     }
 
+    // 6. Flip routing while no request is in flight.
+    if failure.is_none() {
+        let flip_index = switch.progress.steps.len() - 1;
+        switch.step(flip_index, StepState::Running, None);
+        match make_primary(gateway, &target).await {
+            Ok(detail) => switch.step(flip_index, StepState::Done, Some(detail)),
+            Err(error) => {
+                switch.step(flip_index, StepState::Failed, Some(error.clone()));
+                failure = Some(error);
+            }
+        }
+    }
+
     if let Some(error) = failure {
         let undone = roll_back(
             residency,
@@ -665,28 +678,6 @@ pub async fn activate(
         return Ok(switch.end(Some(format!(
             "switch to {target} failed: {error}; {undone}"
         ))));
-    }
-
-    // 6. Flip routing while no request is in flight.
-    let flip_index = switch.progress.steps.len() - 1;
-    switch.step(flip_index, StepState::Running, None);
-    match make_primary(gateway, &target).await {
-        Ok(detail) => switch.step(flip_index, StepState::Done, Some(detail)),
-        Err(error) => {
-            switch.step(flip_index, StepState::Failed, Some(error.clone()));
-            let undone = roll_back(
-                residency,
-                &target_service,
-                started_target,
-                &stopped,
-                &unloaded,
-            )
-            .await;
-            drop(exclusive);
-            return Ok(switch.end(Some(format!(
-                "switch to {target} failed: {error}; {undone}"
-            ))));
-        }
     }
     drop(exclusive);
     Ok(switch.end(None))

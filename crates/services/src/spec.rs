@@ -154,6 +154,20 @@ impl ServiceSpec {
             .join(" ")
     }
 
+    /// Creates the directories the service writes to: its log file's, its working directory,
+    /// and `more`.
+    pub fn create_dirs(&self, more: &[&Path]) -> Result<(), ServicesError> {
+        let dirs = [self.log_file.parent(), Some(self.working_dir.as_path())];
+        for dir in dirs.into_iter().flatten().chain(more.iter().copied()) {
+            std::fs::create_dir_all(dir).map_err(|error| ServicesError::Io {
+                name: self.name.clone(),
+                action: "create its directories",
+                detail: format!("{}: {error}", dir.display()),
+            })?;
+        }
+        Ok(())
+    }
+
     /// Refuses a program that does not exist or cannot be executed.
     pub fn check_program(&self) -> Result<(), ServicesError> {
         use std::os::unix::fs::PermissionsExt as _;

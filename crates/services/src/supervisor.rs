@@ -258,16 +258,7 @@ impl Supervisor {
     fn launch(&self, spec: &ServiceSpec) -> Result<watch::Receiver<ServiceStatus>, ServicesError> {
         spec.check_program()?;
         spec.check_port_free()?;
-        for dir in [spec.log_file.parent(), Some(spec.working_dir.as_path())]
-            .into_iter()
-            .flatten()
-        {
-            std::fs::create_dir_all(dir).map_err(|error| ServicesError::Io {
-                name: spec.name.clone(),
-                action: "create its directories",
-                detail: format!("{}: {error}", dir.display()),
-            })?;
-        }
+        spec.create_dirs(&[])?;
         let restarts = self.status(&spec.name).restarts;
         let (status_tx, status_rx) = watch::channel(ServiceStatus {
             state: ServiceState::Starting,

@@ -119,25 +119,8 @@ impl<L: Launchctl> Launchd<L> {
     pub fn install(&self, spec: &ServiceSpec) -> Result<PathBuf, ServicesError> {
         spec.check_program()?;
         let xml = render(spec, BUNDLE_ID)?;
-        let log_dir = spec
-            .log_file
-            .parent()
-            .filter(|dir| !dir.as_os_str().is_empty());
         // launchd refuses to spawn (EX_CONFIG) into a working directory that does not exist.
-        for dir in [
-            Some(self.agents_dir.as_path()),
-            log_dir,
-            Some(&spec.working_dir),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            std::fs::create_dir_all(dir).map_err(|error| ServicesError::Io {
-                name: spec.name.clone(),
-                action: "create its directories",
-                detail: format!("{}: {error}", dir.display()),
-            })?;
-        }
+        spec.create_dirs(&[self.agents_dir.as_path()])?;
         let path = self.plist_path(spec);
         write_atomically(&path, &xml).map_err(|error| ServicesError::Io {
             name: spec.name.clone(),
