@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 say() { printf '\n==> %s\n' "$*"; }
 
 # Debian packages the tests use: a D-Bus session bus and gnome-keyring, for the test of the
-# Secret Service backend of the secret store (the kernel keyring needs no package).
-packages=(dbus-daemon gnome-keyring)
+# Secret Service backend of the secret store (the kernel keyring needs no package); curl, which
+# the end-to-end tests send requests with.
+packages=(dbus-daemon gnome-keyring curl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
