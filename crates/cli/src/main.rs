@@ -54,6 +54,12 @@ enum Command {
     /// The models: which is resident and active; switch with `use`.
     #[command(subcommand)]
     Model(commands::model::ModelCommand),
+    /// Open the dashboard in the browser, signed in by a one-time link.
+    Open {
+        /// Print the link instead of opening it.
+        #[arg(long)]
+        print: bool,
+    },
     /// Check every part (ports, services, backends, models, memory) and say how to fix it.
     Doctor {
         #[arg(long)]
@@ -107,6 +113,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Services(command) => commands::services::run(&context, command),
         Command::Model(command) => commands::model::run(&context, command),
         Command::Doctor { json } => commands::doctor::run(&context, json),
+        Command::Open { print } => commands::open::run(&context, print),
         Command::Bench {
             model,
             runs,

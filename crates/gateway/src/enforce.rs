@@ -22,6 +22,8 @@ pub struct AuditContext {
     pub client: Option<String>,
     pub request_id: String,
     pub workspace: PathBuf,
+    /// Blocked calls are shown on the dashboard too.
+    pub activity: Option<std::sync::Arc<crate::activity::Activity>>,
 }
 
 /// One line of the audit log.
@@ -59,6 +61,16 @@ impl AuditContext {
     pub async fn write(&self, records: &[AuditRecord]) {
         if records.is_empty() {
             return;
+        }
+        if let Some(activity) = &self.activity {
+            for record in records.iter().filter(|record| !record.allowed) {
+                activity.blocked(crate::activity::Blocked {
+                    at: record.time.saturating_mul(1000),
+                    agent: record.agent.clone(),
+                    tool: record.tool.clone(),
+                    rule: record.rule.clone(),
+                });
+            }
         }
         let mut text = String::new();
         for record in records {
@@ -590,6 +602,7 @@ mod tests {
         .assert_debug_eq(&out);
         assert_eq!(filter.blocked(), 1);
         let audit = AuditContext {
+            activity: None,
             agent: "public".to_owned(),
             client: Some("app".to_owned()),
             request_id: "req_1".to_owned(),
@@ -743,6 +756,7 @@ mod tests {
         assert_eq!(filter.blocked(), 1);
 
         let audit = AuditContext {
+            activity: None,
             agent: "public".to_owned(),
             client: None,
             request_id: "req_2".to_owned(),

@@ -3,6 +3,7 @@
 //! agent's tool policy and forwards to the backend. This crate is the only one that depends on
 //! axum; `router` builds the whole service so tests can call it in process or over a socket.
 
+mod activity;
 mod auth;
 mod enforce;
 mod error;
@@ -13,6 +14,7 @@ pub mod providers;
 mod reload;
 pub mod residency;
 mod routes;
+mod session;
 mod state;
 
 pub use auth::Caller;

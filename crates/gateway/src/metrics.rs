@@ -120,6 +120,10 @@ pub struct Metrics {
     fallbacks: Family<ReasonLabels, Counter>,
     tool_calls_blocked: Family<AgentLabels, Counter>,
     tools_removed: Family<AgentLabels, Counter>,
+    /// The last requests and blocked calls, for the dashboard.
+    pub activity: std::sync::Arc<crate::activity::Activity>,
+    /// Model requests the backends are working on now, all providers together.
+    in_flight_now: std::sync::atomic::AtomicI64,
 }
 
 impl Default for Metrics {
@@ -192,7 +196,15 @@ impl Metrics {
             fallbacks,
             tool_calls_blocked,
             tools_removed,
+            activity: std::sync::Arc::default(),
+            in_flight_now: std::sync::atomic::AtomicI64::new(0),
         }
+    }
+
+    /// Model requests in flight now.
+    pub fn in_flight_total(&self) -> i64 {
+        self.in_flight_now
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Everything, in the OpenMetrics text format ([`CONTENT_TYPE`]).
@@ -388,6 +400,9 @@ impl Observation {
         if self.started.is_none() {
             self.started = Some(Instant::now());
             self.in_flight().inc();
+            self.metrics
+                .in_flight_now
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     }
 
@@ -446,16 +461,32 @@ impl Observation {
         {
             self.observe_ttft(ttft);
         }
-        if let Some(rate) = self.timings.as_ref().and_then(reported_rate) {
+        let rate = self.timings.as_ref().and_then(reported_rate);
+        if let Some(rate) = rate {
             self.observe_rate(rate);
         }
+        let ttft = elapsed.and_then(|elapsed| whole_answer_ttft(elapsed, self.timings.as_ref()));
+        self.sample(ttft, rate);
         self.finish(Outcome::Ok, None);
+    }
+
+    fn sample(&self, ttft: Option<Duration>, rate: Option<f64>) {
+        self.metrics.activity.request(crate::activity::Sample {
+            at: crate::activity::now_ms(),
+            model: self.labels.model.clone(),
+            ttft_ms: ttft.map(|ttft| ttft.as_secs_f64() * 1000.0),
+            tokens_per_second: rate,
+        });
     }
 
     /// The stream ended as it should.
     pub fn streamed(&mut self) {
-        if let (Some(started), Some(first)) = (self.started, self.first_token) {
-            self.observe_ttft(first.duration_since(started));
+        let ttft = match (self.started, self.first_token) {
+            (Some(started), Some(first)) => Some(first.duration_since(started)),
+            _ => None,
+        };
+        if let Some(ttft) = ttft {
+            self.observe_ttft(ttft);
         }
         let rate = self.timings.as_ref().and_then(reported_rate).or_else(|| {
             measured_rate(
@@ -466,6 +497,7 @@ impl Observation {
         if let Some(rate) = rate {
             self.observe_rate(rate);
         }
+        self.sample(ttft, rate);
         self.finish(Outcome::Ok, None);
     }
 
@@ -497,6 +529,9 @@ impl Observation {
         self.finished = true;
         if self.started.is_some() {
             self.in_flight().dec();
+            self.metrics
+                .in_flight_now
+                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         }
         self.metrics.count(&self.labels, outcome, kind);
     }

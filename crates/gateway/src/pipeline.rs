@@ -284,6 +284,7 @@ fn prepare_labelled(
         params: config.params.get(&target).cloned().unwrap_or_default(),
         policy: agent.policy.clone(),
         audit: AuditContext {
+            activity: Some(Arc::clone(&gateway.metrics().activity)),
             agent: agent.id.clone(),
             client: match caller {
                 Caller::Client(name) => Some(name.clone()),

@@ -107,7 +107,7 @@ fn gateway_file(gateway: &Gateway) -> String {
 /// What a reload cannot change while the gateway runs: where it listens and the rules tied to
 /// it (anonymous access and tokens depend on `allowRemote`, the body limit on the router). A
 /// live change there would leave the listener and the rules disagreeing.
-fn listening_changed(
+pub(crate) fn listening_changed(
     running: &hearth_core::config::model::Gateway,
     new: &hearth_core::config::model::Gateway,
 ) -> Option<&'static str> {

@@ -131,6 +131,8 @@ struct Inner {
     /// Every read-modify-write of the configuration file and its swap into the runtime (hot
     /// reload, a switch's new primary, the admin API's edits) holds this, so none undoes another.
     config_writes: tokio::sync::Mutex<()>,
+    /// The web UI's browser sessions.
+    sessions: crate::session::Sessions,
 }
 
 impl fmt::Debug for Gateway {
@@ -157,6 +159,7 @@ impl Gateway {
                 store,
                 residency: Arc::new(Residency::new(&data_dir)),
                 config_writes: tokio::sync::Mutex::new(()),
+                sessions: crate::session::Sessions::default(),
                 paths,
                 started: Instant::now(),
                 refused: Mutex::new(None),
@@ -187,6 +190,10 @@ impl Gateway {
 
     pub fn paths(&self) -> Option<&Paths> {
         self.inner.paths.as_ref()
+    }
+
+    pub(crate) fn sessions(&self) -> &crate::session::Sessions {
+        &self.inner.sessions
     }
 
     pub async fn config_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod config;
 pub mod doctor;
 pub mod model;
+pub mod open;
 pub mod policy;
 pub mod route;
 pub mod serve;

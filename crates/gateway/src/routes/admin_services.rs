@@ -12,10 +12,11 @@ use hearth_services::{ServiceSpec, health, launchd, templates};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::admin_config::EditError;
 use crate::{
     auth::require_admin,
     error::GatewayError,
-    residency::{self, service, service_error, specs},
+    residency::{service, service_error, specs},
     state::Gateway,
 };
 
@@ -149,7 +150,7 @@ pub async fn install(
     State(gateway): State<Gateway>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<Value>, EditError> {
     let runtime = gateway.runtime();
     require_admin(&runtime, &headers)?;
     let install: Install =
@@ -158,22 +159,22 @@ pub async fn install(
             code: "invalid_request",
         })?;
     if !hearth_core::config::is_id(&install.name) {
-        return Err(GatewayError::BadRequest {
+        return Err(EditError::Other(GatewayError::BadRequest {
             message: format!(
                 "`{}` is not a valid service name: use lower-case letters, digits, `-` and `_`",
                 install.name
             ),
             code: "invalid_request",
-        });
+        }));
     }
     if runtime.config.services.contains_key(&install.name) {
-        return Err(GatewayError::BadRequest {
+        return Err(EditError::Other(GatewayError::BadRequest {
             message: format!(
                 "service `{}` exists already; uninstall it first or pick another name",
                 install.name
             ),
             code: "service_exists",
-        });
+        }));
     }
     let entry = templates::render(
         install.template,
@@ -199,7 +200,7 @@ pub async fn install(
         message: error.to_string(),
         code: "invalid_request",
     })?;
-    edit_config(&gateway, move |document| {
+    super::admin_config::edit_config(&gateway, move |document| {
         store::set(document, &format!("services.{}", install.name), value)
             .map_err(|error| error.to_string())
     })
@@ -212,7 +213,7 @@ pub async fn uninstall(
     State(gateway): State<Gateway>,
     headers: HeaderMap,
     Path(name): Path<String>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<Value>, EditError> {
     let runtime = gateway.runtime();
     require_admin(&runtime, &headers)?;
     let spec = service(&runtime, gateway.residency().layout(), &name)?;
@@ -226,53 +227,11 @@ pub async fn uninstall(
             .map_err(service_error)?;
     }
     let key = format!("services.{name}");
-    edit_config(&gateway, move |document| {
+    super::admin_config::edit_config(&gateway, move |document| {
         store::unset(document, &key)
             .map(|_| ())
             .map_err(|error| error.to_string())
     })
     .await?;
     Ok(Json(json!({ "uninstalled": name })))
-}
-
-/// Applies `edit` to the configuration file, saves it (validated, atomically) and puts it in
-/// force. Validation problems come back as a 400 with every message.
-async fn edit_config(
-    gateway: &Gateway,
-    edit: impl FnOnce(&mut Value) -> Result<(), String> + Send + 'static,
-) -> Result<(), GatewayError> {
-    let Some(paths) = gateway.paths().cloned() else {
-        return Err(GatewayError::BadRequest {
-            message: "this gateway runs without a configuration file".to_owned(),
-            code: "no_config_file",
-        });
-    };
-    let _config_writes = gateway.config_writes().await;
-    let store = gateway.store();
-    let runtime = tokio::task::spawn_blocking(move || -> Result<crate::Runtime, GatewayError> {
-        let bad = |message: String| GatewayError::BadRequest {
-            message,
-            code: "invalid_config",
-        };
-        let (mut document, _) =
-            store::read_document(&paths.config_file).map_err(|error| bad(error.to_string()))?;
-        edit(&mut document).map_err(bad)?;
-        let validated = store::save(&paths, &document).map_err(|error| match error {
-            store::StoreError::Invalid(found) => bad(found
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")),
-            other => bad(other.to_string()),
-        })?;
-        crate::Runtime::load(validated.config, validated.warnings, store.as_ref())
-            .map_err(|error| bad(error.to_string()))
-    })
-    .await
-    .map_err(|error| GatewayError::ServiceFailed {
-        message: error.to_string(),
-    })??;
-    gateway.replace(runtime);
-    tokio::spawn(residency::reconcile(gateway.clone()));
-    Ok(())
 }

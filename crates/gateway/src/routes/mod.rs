@@ -1,6 +1,7 @@
 //! The HTTP routes, one module per API. `router` wires them to the shared `Gateway`.
 
 mod admin;
+mod admin_config;
 mod admin_models;
 mod admin_services;
 mod chat_completions;
@@ -13,6 +14,7 @@ mod ollama_generate;
 mod ollama_ps;
 mod ollama_tags;
 mod ollama_version;
+mod ui;
 
 use axum::{
     Router,
@@ -56,8 +58,63 @@ pub fn router(gateway: Gateway) -> Router {
         .route("/admin/models/unload", post(admin_models::unload))
         .route("/admin/memory", get(admin_models::memory))
         .route("/admin/events", get(admin_models::events))
+        .route("/admin/config", get(admin_config::get))
+        .route("/admin/config/set", post(admin_config::set))
+        .route("/admin/config/unset", post(admin_config::unset))
+        .route("/admin/route", get(admin_config::simulate))
+        .route("/admin/policy/{agent}", get(admin_config::policy))
+        .route("/admin/stats", get(admin_config::stats))
+        .route("/admin/tokens", get(admin_config::tokens))
+        .route("/admin/tokens/{name}/{action}", post(admin_config::token))
+        .route("/admin/login-link", post(admin_config::login_link))
+        .route("/ui", get(ui::root))
+        .route("/ui/", get(ui::index))
+        .route("/ui/login", get(ui::login))
+        .route("/ui/{*path}", get(ui::file))
+        .layer(axum::middleware::from_fn_with_state(
+            gateway.clone(),
+            browser_session,
+        ))
         .layer(axum::middleware::from_fn(request_span))
         .with_state(gateway)
+}
+
+/// The UI's session cookie stands for the admin token on `/admin/*`: a request that carries a
+/// valid session and no `Authorization` header is let in as the admin. A write so made must
+/// come from the UI's own page (an `Origin` equal to the loopback host it was sent to), so no
+/// other page can act with the user's session even where SameSite would not stop it.
+async fn browser_session(
+    axum::extract::State(gateway): axum::extract::State<Gateway>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::{
+        http::{Method, header},
+        response::IntoResponse,
+    };
+    let headers = request.headers();
+    let session = (request.uri().path().starts_with("/admin/")
+        && !headers.contains_key(header::AUTHORIZATION)
+        && !headers.contains_key("x-api-key"))
+    .then(|| crate::session::from_cookies(headers))
+    .flatten()
+    .filter(|session| gateway.sessions().valid(session));
+    if session.is_some() {
+        let write = !matches!(*request.method(), Method::GET | Method::HEAD);
+        if write {
+            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+            let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+            let same_origin = matches!((host, origin), (Some(host), Some(origin)) if origin == format!("http://{host}"));
+            if !same_origin || !crate::auth::is_loopback_host(headers) {
+                return crate::error::GatewayError::ForeignOrigin.into_response();
+            }
+        }
+        let token = gateway.runtime().admin_token.expose().clone();
+        if let Ok(value) = axum::http::HeaderValue::from_str(&format!("Bearer {token}")) {
+            request.headers_mut().insert(header::AUTHORIZATION, value);
+        }
+    }
+    next.run(request).await
 }
 
 /// Every request gets an id: in a tracing span around its handling (so its log lines carry it),

@@ -1,0 +1,190 @@
+// <hearth-models>: every configured model with its resident/active markers, size and
+// backend; "Use" switches the active model and shows the switch's steps live from the NDJSON
+// answer; "Unload all"; "Force" overrides the memory check; the last switch's outcome.
+
+import { get, post, postNdjson, subscribe } from '../api.js';
+import { bytes, debounce, h, replace, section, stateBadge } from './dom.js';
+import { Page } from './page.js';
+import './step-list.js';
+
+export class ModelsPage extends Page {
+  static title = 'Models';
+
+  mount() {
+    this.info = h('div', { class: 'summary' });
+    this.force = h('input', { type: 'checkbox', id: 'switch-force', 'data-testid': 'switch-force' });
+    this.unloadButton = h('button', {
+      type: 'button', class: 'button', 'data-testid': 'unload-all', text: 'Unload all',
+      onclick: () => this.unloadAll(),
+    });
+    this.actionStatus = h('div', { class: 'action-status', 'aria-live': 'polite' });
+    this.table = h('div', { 'data-testid': 'model-list' });
+    this.switchPanel = h('div', { class: 'switch-panel', hidden: true });
+    this.lastSwitch = h('div', { 'data-testid': 'last-switch' });
+    this.switchRunning = false;
+
+    replace(this.body,
+      this.info,
+      h('div', { class: 'toolbar' },
+        h('label', { class: 'checkbox', for: 'switch-force' }, this.force,
+          ' Force (switch even when the memory check refuses)'),
+        this.unloadButton),
+      this.actionStatus,
+      section('Models', {}, this.table),
+      this.switchPanel,
+      section('Last switch', {}, this.lastSwitch));
+
+    const reload = debounce(() => this.load(), 250);
+    this.onCleanup(subscribe((event) => {
+      if (event.type === 'switch') {
+        if (!this.switchRunning) this.renderLastSwitch(event);
+        if (event.state !== 'running') reload();
+      } else if (event.type === 'service') {
+        reload();
+      }
+    }));
+    this.load();
+  }
+
+  async load() {
+    try {
+      const models = await get('/admin/models');
+      this.showNotice(null);
+      this.render(models);
+    } catch (error) {
+      this.showNotice(error);
+    }
+  }
+
+  render(data) {
+    const memory = data.memory;
+    replace(this.info, h('dl', { class: 'facts' },
+      fact('Active', data.active ?? 'none'),
+      fact('Residency', data.residency === 'exclusive'
+        ? 'exclusive (one model in memory at a time)' : data.residency ?? '—'),
+      fact('Memory available', memory ? `${bytes(memory.available)} of ${bytes(memory.total)}` : '—')),
+    data.contention ? h('p', { class: 'notice notice-warn', role: 'status', text: data.contention }) : null);
+
+    const models = data.models ?? [];
+    replace(this.table, models.length === 0
+      ? h('p', { class: 'muted', text: 'No models configured: add providers and models to hearth.json.' })
+      : h('table', { class: 'table' },
+        h('thead', {}, h('tr', {}, ['Model', 'State', 'Size', 'Estimated peak', 'Context', 'Backend', '']
+          .map((t) => h('th', { scope: 'col', text: t })))),
+        h('tbody', {}, models.map((m) => this.row(m)))));
+
+    if (!this.switchRunning) this.renderLastSwitch(data.lastSwitch);
+  }
+
+  row(m) {
+    const ref = m.model;
+    const use = h('button', {
+      type: 'button', class: 'button button-primary', 'data-testid': `use-${ref}`,
+      'aria-label': `Use ${ref}`, text: 'Use', disabled: this.switchRunning,
+      onclick: () => this.activate(ref),
+    });
+    use.classList.add('use-button');
+    return h('tr', {
+      'data-testid': `model-${ref}`, 'data-active': String(Boolean(m.active)),
+      'data-resident': String(Boolean(m.resident)), class: m.active ? 'row-active' : '',
+    },
+    h('th', { scope: 'row' }, h('span', { class: 'model-name', text: ref })),
+    h('td', {},
+      m.active ? h('span', { class: 'badge badge-ok', 'data-testid': `active-${ref}`, text: 'active' }) : null,
+      m.resident ? h('span', { class: 'badge', 'data-testid': `resident-${ref}`, text: 'resident' }) : null,
+      !m.active && !m.resident ? h('span', { class: 'muted', text: 'not loaded' }) : null),
+    h('td', { text: bytes(m.sizeBytes) }),
+    h('td', { text: bytes(m.estimatedPeak) }),
+    h('td', { text: m.contextWindow ? `${m.contextWindow} tokens` : '—' }),
+    h('td', {}, m.service ? [h('span', { text: `${m.service} ` }), stateBadge(m.serviceState)]
+      : h('span', { class: 'muted', text: m.api ?? '' })),
+    h('td', {}, use));
+  }
+
+  setButtons(disabled) {
+    for (const button of this.querySelectorAll('.use-button')) button.disabled = disabled;
+    this.unloadButton.disabled = disabled;
+  }
+
+  async activate(model) {
+    this.switchRunning = true;
+    this.setButtons(true);
+    const steps = h('hearth-step-list', { 'data-testid': 'switch-progress' });
+    const result = h('p', { class: 'switch-result', 'data-testid': 'switch-result', role: 'status', 'aria-live': 'polite' });
+    const elapsed = h('span', { class: 'muted' });
+    this.switchPanel.hidden = false;
+    replace(this.switchPanel, section(`Switching to ${model}`, { class: 'card' }, steps, result, elapsed));
+    steps.progress = { model, state: 'running', steps: [] };
+    const force = this.force.checked;
+    try {
+      const last = await postNdjson('/admin/models/activate', { model, force }, (progress) => {
+        steps.progress = progress;
+        if (typeof progress.elapsedMs === 'number') elapsed.textContent = `${(progress.elapsedMs / 1000).toFixed(1)} s`;
+      });
+      if (!last) {
+        this.fail(result, 'the server ended the switch without a word');
+      } else if (last.state === 'done') {
+        result.className = 'switch-result result-ok';
+        result.textContent = 'done';
+      } else {
+        this.fail(result, last.error ?? `switch ${last.state}`);
+      }
+    } catch (error) {
+      this.fail(result, error.message);
+    } finally {
+      this.switchRunning = false;
+      this.setButtons(false);
+      this.load();
+    }
+  }
+
+  fail(result, text) {
+    result.className = 'switch-result result-bad';
+    result.setAttribute('role', 'alert');
+    result.textContent = text;
+    if (/memory|force/i.test(text) && !this.force.checked) {
+      result.after(h('p', { class: 'muted', text: 'Tick "Force" to switch anyway.' }));
+    }
+  }
+
+  renderLastSwitch(progress) {
+    if (!progress) {
+      replace(this.lastSwitch, h('p', { class: 'muted', text: 'No switch since Hearth started.' }));
+      return;
+    }
+    const steps = h('hearth-step-list');
+    steps.progress = progress;
+    replace(this.lastSwitch,
+      h('p', {},
+        h('span', { text: `${progress.model ?? ''}: ` }),
+        stateBadge(progress.state),
+        typeof progress.elapsedMs === 'number'
+          ? h('span', { class: 'muted', text: ` in ${(progress.elapsedMs / 1000).toFixed(1)} s` }) : null),
+      progress.state === 'failed' && progress.error
+        ? h('p', { class: 'notice notice-bad', 'data-testid': 'last-switch-error', text: progress.error })
+        : null,
+      steps);
+  }
+
+  async unloadAll() {
+    this.unloadButton.disabled = true;
+    replace(this.actionStatus, h('p', { class: 'muted', text: 'Unloading…' }));
+    try {
+      const answer = await post('/admin/models/unload', {});
+      const done = answer?.unloaded ?? [];
+      replace(this.actionStatus, h('p', { role: 'status', 'data-testid': 'unload-result',
+        text: done.length ? `Unloaded ${done.join(', ')}.` : 'Nothing was resident.' }));
+    } catch (error) {
+      replace(this.actionStatus, h('p', { class: 'field-error', role: 'alert', text: error.message }));
+    } finally {
+      this.unloadButton.disabled = this.switchRunning;
+      this.load();
+    }
+  }
+}
+
+function fact(term, value) {
+  return h('div', {}, h('dt', { text: term }), h('dd', { text: value }));
+}
+
+customElements.define('hearth-models', ModelsPage);
