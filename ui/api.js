@@ -14,7 +14,7 @@ export class ApiError extends Error {
   }
 }
 
-/** Fired on `window` when the server answers 401: the session cookie is gone. */
+/** Fired on `window` when the server says this browser has no (valid) session. */
 export const UNAUTHORIZED = 'hearth:unauthorized';
 
 function options(method, body) {
@@ -44,7 +44,9 @@ async function failure(response) {
   } catch {
     if (text.trim()) message = text.trim().slice(0, 500);
   }
-  if (response.status === 401) {
+  // 401: the session is gone. 403 `admin_only`: this browser has no session at all (it
+  // reached /ui/ without the login link), which the user fixes the same way.
+  if (response.status === 401 || (response.status === 403 && extra.code === 'admin_only')) {
     message = 'Session expired — run `hearth open` again';
     window.dispatchEvent(new CustomEvent(UNAUTHORIZED));
   }
@@ -143,34 +145,63 @@ function setLive(state) {
   for (const fn of statusListeners) fn(state);
 }
 
+let opened = false;
+let retry = null;
+
+function deliver(event) {
+  for (const fn of listeners) {
+    try {
+      fn(event);
+    } catch (error) {
+      console.error('event listener failed', error);
+    }
+  }
+}
+
 function open() {
-  source = new EventSource('/admin/events', { withCredentials: true });
-  source.onopen = () => setLive('open');
-  source.onerror = () => setLive(source?.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting');
-  source.onmessage = (message) => {
+  const current = new EventSource('/admin/events', { withCredentials: true });
+  source = current;
+  current.onopen = () => {
+    setLive('open');
+    // Events may have been missed while away: listeners refresh on `reconnected`.
+    if (opened) deliver({ type: 'reconnected' });
+    opened = true;
+  };
+  current.onerror = () => {
+    if (current.readyState !== EventSource.CLOSED) {
+      setLive('reconnecting');
+      return;
+    }
+    // The browser gives up after an HTTP error (a restart in progress, a lost session): try
+    // again later ourselves while anyone listens.
+    setLive('closed');
+    clearTimeout(retry);
+    retry = setTimeout(() => {
+      if (source === current && listeners.size > 0) open();
+    }, 5000);
+  };
+  current.onmessage = (message) => {
     let event;
     try {
       event = JSON.parse(message.data);
     } catch {
       return;
     }
-    for (const fn of listeners) {
-      try {
-        fn(event);
-      } catch (error) {
-        console.error('event listener failed', error);
-      }
-    }
+    deliver(event);
   };
 }
 
-/** Calls `fn(event)` for each server event (`{type: "service"|"switch", ...}`); returns unsubscribe. */
+/**
+ * Calls `fn(event)` for each server event (`{type: "service"|"switch", ...}`, and
+ * `{type: "reconnected"}` after the stream was lost); returns unsubscribe.
+ */
 export function subscribe(fn) {
   listeners.add(fn);
   if (!source) open();
   return () => {
     listeners.delete(fn);
     if (listeners.size === 0 && source) {
+      clearTimeout(retry);
       source.close();
       source = null;
       setLive('closed');
@@ -188,4 +219,9 @@ export function onLiveChange(fn) {
 /** Sets one config value (`agents[1].tools`, `bindings`, `gateway.port`); `{document, warnings}`. */
 export function configSet(path, value) {
   return post('/admin/config/set', { path, value });
+}
+
+/** Removes one config value; same answer as configSet. */
+export function configUnset(path) {
+  return post('/admin/config/unset', { path });
 }

@@ -114,3 +114,16 @@ export function debounce(fn, ms) {
     timer = setTimeout(() => fn(...args), ms);
   };
 }
+
+/**
+ * Runs `render` (which rebuilds part of `container`) and puts the keyboard focus back on the
+ * control with the same data-testid, so a live refresh does not throw a keyboard user out.
+ */
+export function keepFocus(container, render) {
+  const active = document.activeElement;
+  const testid = active && container.contains(active) ? active.getAttribute('data-testid') : null;
+  render();
+  if (!testid) return;
+  const again = [...container.querySelectorAll('[data-testid]')].find((el) => el.getAttribute('data-testid') === testid);
+  if (again && !again.disabled) again.focus();
+}

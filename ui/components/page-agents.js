@@ -2,7 +2,7 @@
 // line) saved with config/set `agents[i].tools`; the effective policy the server computes;
 // and a "test a tool name" box that shows the decision and the rule behind it.
 
-import { configSet, get, query, seg } from '../api.js';
+import { configSet, configUnset, get, query, seg } from '../api.js';
 import { debounce, h, replace, tone } from './dom.js';
 import { clearDiagnostics, clearOnEdit, readEntries, setEntryLines, showDiagnostics, showError } from './field-error.js';
 import { field, Page } from './page.js';
@@ -73,7 +73,8 @@ export class AgentsPage extends Page {
       saved.textContent = 'Saving…';
       formErrors.replaceChildren();
       try {
-        const answer = await configSet(base, value);
+        // An empty policy is no `tools` key at all, as a hand-written file would have it.
+        const answer = Object.keys(value).length ? await configSet(base, value) : await configUnset(base);
         saved.textContent = 'Saved';
         showDiagnostics(form, mine(answer?.warnings, `agents[${index}]`), formErrors);
         this.loadEffective(agent.id, effective);

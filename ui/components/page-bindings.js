@@ -133,9 +133,12 @@ export class BindingsPage extends Page {
     const [row] = this.bindings.splice(index, 1);
     this.bindings.splice(to, 0, row);
     this.render();
+    // Keep the keyboard on the moved row: the same button, or the other one at the ends.
     const action = by < 0 ? 'up' : 'down';
+    const other = by < 0 ? 'down' : 'up';
     const again = this.list.querySelector(`[data-action="${action}"][data-index="${to}"]`);
-    (again && !again.disabled ? again : this.list.querySelector(`[data-index="${to}"]`))?.focus();
+    const opposite = this.list.querySelector(`[data-action="${other}"][data-index="${to}"]`);
+    (again && !again.disabled ? again : opposite)?.focus();
   }
 
   remove(index) {

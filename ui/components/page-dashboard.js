@@ -46,6 +46,9 @@ export class DashboardPage extends Page {
       } else if (event.type === 'switch') {
         this.showSwitch(event);
         if (event.state !== 'running') refreshState();
+      } else if (event.type === 'reconnected') {
+        refreshState();
+        this.loadStats();
       }
     }));
     this.every(5000, () => this.loadStats());
@@ -108,7 +111,9 @@ export class DashboardPage extends Page {
   }
 
   renderServices(services) {
-    this.services = new Map(services.map((s) => [s.name, { ...s }]));
+    // The list has no event text: keep the last event's words for each service.
+    const previous = this.services;
+    this.services = new Map(services.map((s) => [s.name, { message: previous.get(s.name)?.message, ...s }]));
     this.drawServices();
   }
 

@@ -3,7 +3,7 @@
 // answer; "Unload all"; "Force" overrides the memory check; the last switch's outcome.
 
 import { get, post, postNdjson, subscribe } from '../api.js';
-import { bytes, debounce, h, replace, section, stateBadge } from './dom.js';
+import { bytes, debounce, h, keepFocus, replace, section, stateBadge } from './dom.js';
 import { Page } from './page.js';
 import './step-list.js';
 
@@ -39,7 +39,7 @@ export class ModelsPage extends Page {
       if (event.type === 'switch') {
         if (!this.switchRunning) this.renderLastSwitch(event);
         if (event.state !== 'running') reload();
-      } else if (event.type === 'service') {
+      } else if (event.type === 'service' || event.type === 'reconnected') {
         reload();
       }
     }));
@@ -66,12 +66,12 @@ export class ModelsPage extends Page {
     data.contention ? h('p', { class: 'notice notice-warn', role: 'status', text: data.contention }) : null);
 
     const models = data.models ?? [];
-    replace(this.table, models.length === 0
+    keepFocus(this.table, () => replace(this.table, models.length === 0
       ? h('p', { class: 'muted', text: 'No models configured: add providers and models to hearth.json.' })
       : h('table', { class: 'table' },
         h('thead', {}, h('tr', {}, ['Model', 'State', 'Size', 'Estimated peak', 'Context', 'Backend', '']
           .map((t) => h('th', { scope: 'col', text: t })))),
-        h('tbody', {}, models.map((m) => this.row(m)))));
+        h('tbody', {}, models.map((m) => this.row(m))))));
 
     if (!this.switchRunning) this.renderLastSwitch(data.lastSwitch);
   }

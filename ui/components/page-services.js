@@ -2,7 +2,7 @@
 // Start / Stop / Restart, and for the selected one its log tail and its launchd plist.
 
 import { get, getText, post, query, seg, subscribe } from '../api.js';
-import { debounce, h, replace, stateBadge } from './dom.js';
+import { debounce, h, keepFocus, replace, stateBadge } from './dom.js';
 import { Page } from './page.js';
 
 export class ServicesPage extends Page {
@@ -18,7 +18,7 @@ export class ServicesPage extends Page {
       this.detail);
     const reload = debounce(() => this.load(), 250);
     this.onCleanup(subscribe((event) => {
-      if (event.type === 'service') reload();
+      if (event.type === 'service' || event.type === 'reconnected') reload();
     }));
     this.load();
   }
@@ -43,10 +43,10 @@ export class ServicesPage extends Page {
       replace(this.table, h('p', { class: 'muted', text: 'No services configured. Add one under `services` in hearth.json, or with `hearth services install`.' }));
       return;
     }
-    replace(this.table, h('table', { class: 'table' },
+    keepFocus(this.table, () => replace(this.table, h('table', { class: 'table' },
       h('thead', {}, h('tr', {}, ['Service', 'State', 'PID', 'Port', 'Restarts', 'Command', 'Actions']
         .map((t) => h('th', { scope: 'col', text: t })))),
-      h('tbody', {}, this.services.map((s) => this.row(s)))));
+      h('tbody', {}, this.services.map((s) => this.row(s))))));
   }
 
   row(s) {
@@ -58,6 +58,7 @@ export class ServicesPage extends Page {
     });
     const name = h('button', {
       type: 'button', class: 'link-button', text: s.name, 'aria-pressed': String(s.name === this.selected),
+      'data-testid': `select-${s.name}`,
       title: 'Show its log and plist', onclick: () => this.select(s.name),
     });
     return h('tr', { 'data-testid': `service-${s.name}`, 'data-state': s.state ?? 'unknown', class: s.name === this.selected ? 'row-selected' : '' },
@@ -81,6 +82,8 @@ export class ServicesPage extends Page {
         this.services = this.services.map((s) => (s.name === service.name ? service : s));
       }
       this.renderTable();
+      // The pressed button was disabled meanwhile, so keepFocus cannot see it: refocus by hand.
+      this.table.querySelector(`[data-testid="${CSS.escape(button.dataset.testid)}"]`)?.focus();
       if (name === this.selected) this.loadLogs();
     } catch (error) {
       for (const b of buttons) b.disabled = false;

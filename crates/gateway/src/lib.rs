@@ -3,7 +3,7 @@
 //! agent's tool policy and forwards to the backend. This crate is the only one that depends on
 //! axum; `router` builds the whole service so tests can call it in process or over a socket.
 
-mod activity;
+pub mod activity;
 mod auth;
 mod enforce;
 mod error;
@@ -29,6 +29,38 @@ use axum::Router;
 /// The whole HTTP service over `gateway`.
 pub fn router(gateway: Gateway) -> Router {
     routes::router(gateway)
+}
+
+/// Everything a Hearth host runs (`hearth serve`, the menu-bar app): the gateway on `listener`,
+/// the configuration file watched (once a second), the active model's service and the
+/// sidecars started in the background; when `shutdown` completes, in-flight requests finish,
+/// event streams end and the supervised services stop (LaunchAgents keep running).
+pub async fn run(
+    gateway: Gateway,
+    listener: tokio::net::TcpListener,
+    paths: hearth_core::config::store::Paths,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let watcher = tokio::spawn(watch_config(
+        gateway.clone(),
+        paths,
+        std::time::Duration::from_secs(1),
+    ));
+    let starting = tokio::spawn(residency::start_services(gateway.clone()));
+    let closing = gateway.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closing.residency().close();
+    };
+    let served = serve(gateway.clone(), listener, shutdown).await;
+    watcher.abort();
+    starting.abort();
+    let _ = tokio::time::timeout(
+        residency::SHUTDOWN_GRACE,
+        gateway.residency().services().shutdown(),
+    )
+    .await;
+    served
 }
 
 /// Serves `gateway` on `listener` until `shutdown` completes; in-flight requests finish first.

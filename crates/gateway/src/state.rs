@@ -196,6 +196,18 @@ impl Gateway {
         &self.inner.sessions
     }
 
+    /// The last finished model requests (time to first token, decode speed), oldest first.
+    pub fn recent_requests(&self) -> Vec<crate::activity::Sample> {
+        self.inner.metrics.activity.recent()
+    }
+
+    /// A one-time link that signs a browser (or the app's window) in to the UI.
+    pub fn login_link(&self) -> Option<String> {
+        let (code, _) = self.inner.sessions.issue_code()?;
+        let port = self.runtime().config.gateway.port;
+        Some(format!("http://127.0.0.1:{port}/ui/login?code={code}"))
+    }
+
     pub async fn config_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.inner.config_writes.lock().await
     }

@@ -1,7 +1,7 @@
 //! `hearth serve` runs the gateway headless (a Mac mini, a Linux box); `hearth status` asks a
 //! running one how it is.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use hearth_core::config::store;
 use hearth_gateway::{Gateway, Runtime};
@@ -56,28 +56,8 @@ pub fn serve(context: &Context) -> CliResult {
         let local = listener.local_addr().map_err(CliError::environment)?;
         output::note(format!("Hearth is listening on http://{local}"));
         tracing::info!(%local, logs = %paths.data_dir.join("logs").display(), "listening");
-        let watcher = tokio::spawn(hearth_gateway::watch_config(
-            gateway.clone(),
-            paths.clone(),
-            Duration::from_secs(1),
-        ));
-        // The active model's service (and the sidecars) start in the background: the gateway
-        // answers status questions meanwhile, and model requests wait for the backend.
-        let starting = tokio::spawn(hearth_gateway::residency::start_services(gateway.clone()));
-        let closing = gateway.clone();
-        let shutdown = async move {
-            shutdown_signal().await;
-            closing.residency().close();
-        };
-        let served = hearth_gateway::serve(gateway.clone(), listener, shutdown).await;
-        watcher.abort();
-        starting.abort();
-        // Supervised services stop with Hearth (LaunchAgents keep running).
-        let _ = tokio::time::timeout(
-            hearth_gateway::residency::SHUTDOWN_GRACE,
-            gateway.residency().services().shutdown(),
-        )
-        .await;
+        let served =
+            hearth_gateway::run(gateway, listener, paths.clone(), shutdown_signal()).await;
         tracing::info!("stopped");
         served.map_err(CliError::environment)
     })

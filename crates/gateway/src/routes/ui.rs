@@ -110,7 +110,11 @@ pub async fn file(headers: HeaderMap, Path(path): Path<String>) -> Response {
 #[derive(Debug, Deserialize)]
 pub struct Login {
     code: Option<String>,
+    /// The tab to land on.
+    page: Option<String>,
 }
+
+const PAGES: [&str; 6] = ["dashboard", "models", "agents", "bindings", "services", "general"];
 
 /// `GET /ui/login?code=…`: a valid code becomes a session cookie and the dashboard.
 pub async fn login(
@@ -127,7 +131,12 @@ pub async fn login(
         .and_then(|code| gateway.sessions().redeem(code));
     let mut response = match session {
         Some(session) => {
-            let mut response = Redirect::to("/ui/#/dashboard").into_response();
+            let page = login
+                .page
+                .as_deref()
+                .filter(|page| PAGES.contains(page))
+                .unwrap_or("dashboard");
+            let mut response = Redirect::to(&format!("/ui/#/{page}")).into_response();
             if let Ok(cookie) = HeaderValue::from_str(&format!(
                 "{COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/"
             )) {
