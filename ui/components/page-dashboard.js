@@ -1,7 +1,7 @@
 // <hearth-dashboard>: what is running now — backends (services and providers) with health,
 // resident models and their sizes, the memory gauge, tok/s and time-to-first-token
 // sparklines, requests in flight and recent blocked tool calls. Live: refreshes the affected
-// parts on each server event and polls /admin/stats every 5 s.
+// parts on each server event, polls /admin/stats every 5 s and the whole state every 10 s.
 
 import { get, subscribe } from '../api.js';
 import { bytes, clock, debounce, duration, h, replace, section, stateBadge } from './dom.js';
@@ -52,6 +52,8 @@ export class DashboardPage extends Page {
       }
     }));
     this.every(5000, () => this.loadStats());
+    // Events can be missed (one that came before the stream opened); the state is re-read too.
+    this.every(10000, () => this.loadState());
     this.loadState();
     this.loadStats();
   }

@@ -56,8 +56,7 @@ pub fn serve(context: &Context) -> CliResult {
         let local = listener.local_addr().map_err(CliError::environment)?;
         output::note(format!("Hearth is listening on http://{local}"));
         tracing::info!(%local, logs = %paths.data_dir.join("logs").display(), "listening");
-        let served =
-            hearth_gateway::run(gateway, listener, paths.clone(), shutdown_signal()).await;
+        let served = hearth_gateway::run(gateway, listener, paths.clone(), shutdown_signal()).await;
         tracing::info!("stopped");
         served.map_err(CliError::environment)
     })

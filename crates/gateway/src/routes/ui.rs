@@ -114,7 +114,14 @@ pub struct Login {
     page: Option<String>,
 }
 
-const PAGES: [&str; 6] = ["dashboard", "models", "agents", "bindings", "services", "general"];
+const PAGES: [&str; 6] = [
+    "dashboard",
+    "models",
+    "agents",
+    "bindings",
+    "services",
+    "general",
+];
 
 /// `GET /ui/login?code=…`: a valid code becomes a session cookie and the dashboard.
 pub async fn login(
