@@ -305,11 +305,15 @@ fn the_app_shows_its_tray_icon_and_the_dashboard_and_quits_cleanly() {
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("app-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     // What WebDriver sees, and the whole screen with the tray.
-    if let Some(png) = webdriver(&http, "GET", &format!("{session_url}/screenshot"), None).as_str() {
+    if let Some(png) = webdriver(&http, "GET", &format!("{session_url}/screenshot"), None).as_str()
+    {
         let _ = std::fs::write(shots.join("window.base64"), png);
         let _ = Command::new("sh")
             .arg("-c")
-            .arg(format!("base64 -d < '{0}/window.base64' > '{0}/window.png'", shots.display()))
+            .arg(format!(
+                "base64 -d < '{0}/window.base64' > '{0}/window.png'",
+                shots.display()
+            ))
             .status();
     }
     std::thread::sleep(Duration::from_secs(1));

@@ -56,7 +56,7 @@ pub enum Event {
 }
 
 /// A model switch as far as it has come.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Progress {
     pub id: u64,
@@ -70,7 +70,7 @@ pub struct Progress {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SwitchState {
     Running,
@@ -79,7 +79,7 @@ pub enum SwitchState {
 }
 
 /// One planned step.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Step {
     pub title: String,
@@ -88,7 +88,7 @@ pub struct Step {
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum StepState {
     Pending,
@@ -99,7 +99,7 @@ pub enum StepState {
 }
 
 /// A model that is in memory now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Resident {
     /// `provider/model-id`.

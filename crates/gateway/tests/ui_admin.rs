@@ -374,3 +374,46 @@ async fn ui_files_are_served_hardened_and_nothing_outside_them() {
         .unwrap();
     assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_openapi_document_names_routes_that_exist_with_schemas_from_the_types() {
+    let running = start().await;
+    let document: Value = client()
+        .get(format!("{}/admin/openapi.json", running.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    let set = &document["paths"]["/admin/config/set"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"];
+    assert_eq!(set["required"], json!(["path", "value"]), "{set}");
+    let progress = &document["paths"]["/admin/models/activate"]["post"]["responses"]["200"]["content"]
+        ["application/x-ndjson"]["schema"];
+    assert!(progress["properties"]["steps"].is_object(), "{progress}");
+    let paths = document["paths"].as_object().unwrap();
+    assert!(paths.len() >= 20, "{}", paths.len());
+    // Every documented route without path parameters answers (no 404 or 405 from the router).
+    for (path, item) in paths {
+        if path.contains('{') || path == "/admin/events" {
+            continue;
+        }
+        for method in item.as_object().unwrap().keys() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let answer = client()
+                .request(method.clone(), format!("{}{path}", running.base))
+                .bearer_auth(ADMIN)
+                .send()
+                .await
+                .unwrap();
+            let status = answer.status();
+            assert!(
+                status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}: {status}"
+            );
+        }
+    }
+}

@@ -143,14 +143,16 @@ pub async fn get(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Set {
+    /// Dotted path with indexes: `bindings`, `agents[1].tools`, `gateway.port`.
     path: String,
+    /// The new value, as JSON.
     value: Value,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Unset {
     path: String,

@@ -73,10 +73,12 @@ pub async fn list(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Activate {
+    /// `provider/model-id` or an alias.
     model: String,
+    /// Load it even when the memory estimate says it does not fit.
     #[serde(default)]
     force: bool,
 }
@@ -148,6 +150,29 @@ pub async fn unload(
     require_admin(&gateway.runtime(), &headers)?;
     let done = residency::unload_all(&gateway).await;
     Ok(Json(json!({ "unloaded": done })))
+}
+
+/// `GET /admin/bench`: the history `hearth bench` keeps in `<data dir>/bench/history.jsonl`,
+/// oldest first (lines that do not read as a record are skipped).
+pub async fn bench(
+    State(gateway): State<Gateway>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, GatewayError> {
+    require_admin(&gateway.runtime(), &headers)?;
+    let history: Vec<Value> = match gateway.paths() {
+        Some(paths) => {
+            let file = paths.data_dir.join("bench").join("history.jsonl");
+            tokio::fs::read_to_string(&file)
+                .await
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+                .filter(|record| record.get("model").is_some_and(Value::is_string))
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    Ok(Json(json!({ "history": history })))
 }
 
 /// `GET /admin/memory`.

@@ -131,7 +131,7 @@ pub async fn plist(
 }
 
 /// `POST /admin/services`: what `hearth services install` sends.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Install {
     name: String,

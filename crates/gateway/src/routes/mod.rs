@@ -14,6 +14,7 @@ mod ollama_generate;
 mod ollama_ps;
 mod ollama_tags;
 mod ollama_version;
+mod openapi;
 mod ui;
 
 use axum::{
@@ -57,6 +58,8 @@ pub fn router(gateway: Gateway) -> Router {
         .route("/admin/models/activate", post(admin_models::activate))
         .route("/admin/models/unload", post(admin_models::unload))
         .route("/admin/memory", get(admin_models::memory))
+        .route("/admin/bench", get(admin_models::bench))
+        .route("/admin/openapi.json", get(openapi::openapi))
         .route("/admin/events", get(admin_models::events))
         .route("/admin/config", get(admin_config::get))
         .route("/admin/config/set", post(admin_config::set))
