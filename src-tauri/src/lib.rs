@@ -178,10 +178,10 @@ fn start_gateway(options: &Options) -> Result<Host, AppError> {
     })
 }
 
-fn launch_state(host: &Host) -> bool {
+fn launch_state(host: &Host) -> LoginState {
     host.login
         .as_ref()
-        .is_some_and(|login| login.state() == LoginState::Enabled)
+        .map_or(LoginState::Disabled, LoginItem::state)
 }
 
 /// The configuration's `app.launchAtLogin` is the wish; the registration follows it (at start
@@ -190,6 +190,7 @@ fn apply_launch_at_login<R: Runtime>(app: &AppHandle<R>) {
     let host = host(app);
     let wanted = host.gateway.runtime().config.app.launch_at_login;
     if let Some(login) = &host.login
+        && login.state() != LoginState::RequiresApproval
         && (login.state() == LoginState::Enabled) != wanted
         && let Err(error) = login.set(wanted)
     {
@@ -329,6 +330,10 @@ fn clicked<R: Runtime>(app: &AppHandle<R>, id: &str) {
         }
         TrayItem::LaunchAtLogin => {
             if let Some(login) = &host.login {
+                if login.state() == LoginState::RequiresApproval {
+                    autostart::open_approval_settings();
+                    return;
+                }
                 let wanted = login.state() != LoginState::Enabled;
                 // The file says what the user wants; the registration follows it.
                 tauri::async_runtime::spawn(async move {

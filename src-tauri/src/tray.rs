@@ -102,11 +102,11 @@ pub struct Snapshot {
     pub models: Vec<(String, bool)>,
     pub backends: Vec<BackendLine>,
     pub memory: String,
-    pub launch_at_login: bool,
+    pub launch_at_login: crate::LoginState,
 }
 
 /// Reads the gateway's state now.
-pub async fn snapshot(gateway: &Gateway, launch_at_login: bool) -> Snapshot {
+pub async fn snapshot(gateway: &Gateway, launch_at_login: crate::LoginState) -> Snapshot {
     let runtime = gateway.runtime();
     let config = &runtime.config;
     let residency_state = gateway.residency();
@@ -299,6 +299,14 @@ fn shape(snapshot: &Snapshot) -> Vec<String> {
         .collect()
 }
 
+/// The login item's menu text: it says when macOS wants the user's approval.
+fn login_text(state: crate::LoginState) -> &'static str {
+    match state {
+        crate::LoginState::RequiresApproval => "Launch at Login (approve in System Settings…)",
+        crate::LoginState::Enabled | crate::LoginState::Disabled => "Launch at Login",
+    }
+}
+
 fn toggle_text(backend: &BackendLine) -> String {
     if backend.state.is_up() {
         format!("Stop {}", backend.service)
@@ -359,9 +367,9 @@ pub fn menu<R: Runtime>(
     let login = CheckMenuItem::with_id(
         app,
         TrayItem::LaunchAtLogin.id(),
-        "Launch at Login",
+        login_text(snapshot.launch_at_login),
         true,
-        snapshot.launch_at_login,
+        snapshot.launch_at_login != crate::LoginState::Disabled,
         None::<&str>,
     )?;
     menu.append(&login)?;
@@ -405,7 +413,12 @@ pub fn show<R: Runtime>(
                 toggle.set_text(toggle_text(backend))?;
             }
             current.memory.set_text(&snapshot.memory)?;
-            current.login.set_checked(snapshot.launch_at_login)?;
+            current
+                .login
+                .set_checked(snapshot.launch_at_login != crate::LoginState::Disabled)?;
+            current
+                .login
+                .set_text(login_text(snapshot.launch_at_login))?;
         }
         _ => {
             let (menu, built) = menu(app, snapshot)?;

@@ -154,13 +154,14 @@ export class GeneralPage extends Page {
   renderApp(document) {
     const checkbox = h('input', {
       type: 'checkbox', id: 'launch-at-login', 'data-path': 'app.launchAtLogin', 'data-testid': 'launch-at-login',
+      'aria-describedby': 'launch-at-login-note',
       checked: Boolean(document.app?.launchAtLogin),
     });
     const errors = h('div', { class: 'form-errors' });
     const status = h('span', { class: 'save-status', role: 'status' });
     const wrap = h('div', { class: 'field' },
       h('div', { class: 'checkbox' }, checkbox, h('label', { for: 'launch-at-login', text: ' Launch Hearth at login' })),
-      h('p', { class: 'field-hint muted', text: 'The menu-bar app registers itself at login when this is on; `hearth serve` alone does not.' }),
+      h('p', { class: 'field-hint muted', id: 'launch-at-login-note', 'data-testid': 'launch-at-login-note', text: 'Applied by the Hearth menu-bar app; `hearth serve` alone does not start at login.' }),
       status, errors);
     clearOnEdit(wrap);
     checkbox.addEventListener('change', async () => {

@@ -1,6 +1,8 @@
 // <hearth-models>: every configured model with its resident/active markers, size and
 // backend; "Use" switches the active model and shows the switch's steps live from the NDJSON
-// answer; "Unload all"; "Force" overrides the memory check; the last switch's outcome.
+// answer; "Warm up" runs the same for the active model (start it if needed, one-token
+// warm-up); "Unload all"; "Force" overrides the memory check; the last switch's outcome; the
+// `hearth bench` history.
 
 import { get, post, postNdjson, subscribe } from '../api.js';
 import { bytes, debounce, h, keepFocus, replace, section, stateBadge } from './dom.js';
@@ -17,6 +19,13 @@ export class ModelsPage extends Page {
       type: 'button', class: 'button', 'data-testid': 'unload-all', text: 'Unload all',
       onclick: () => this.unloadAll(),
     });
+    this.active = null;
+    this.warmButton = h('button', {
+      type: 'button', class: 'button', 'data-testid': 'warm-up', text: 'Warm up', disabled: true,
+      title: 'Load the active model and answer one token, so the next request does not pay a cold start',
+      onclick: () => this.active && this.activate(this.active, { warmUp: true }),
+    });
+    this.bench = h('div', { 'data-testid': 'bench-history' });
     this.actionStatus = h('div', { class: 'action-status', 'aria-live': 'polite' });
     this.table = h('div', { 'data-testid': 'model-list' });
     this.switchPanel = h('div', { class: 'switch-panel', hidden: true });
@@ -28,11 +37,17 @@ export class ModelsPage extends Page {
       h('div', { class: 'toolbar' },
         h('label', { class: 'checkbox', for: 'switch-force' }, this.force,
           ' Force (switch even when the memory check refuses)'),
-        this.unloadButton),
+        h('div', { class: 'button-row' }, this.warmButton, this.unloadButton)),
       this.actionStatus,
       section('Models', {}, this.table),
       this.switchPanel,
-      section('Last switch', {}, this.lastSwitch));
+      section('Last switch', {}, this.lastSwitch),
+      h('section', { class: 'card' },
+        h('div', { class: 'card-head' },
+          h('h3', { text: 'Benchmarks' }),
+          h('button', { type: 'button', class: 'button button-small', 'data-testid': 'refresh-bench', text: 'Refresh',
+            'aria-label': 'Refresh the benchmark history', onclick: () => this.loadBench() })),
+        this.bench));
 
     const reload = debounce(() => this.load(), 250);
     this.onCleanup(subscribe((event) => {
@@ -41,9 +56,26 @@ export class ModelsPage extends Page {
         if (event.state !== 'running') reload();
       } else if (event.type === 'service' || event.type === 'reconnected') {
         reload();
+        if (event.type === 'reconnected') this.loadBench();
       }
     }));
     this.load();
+    this.loadBench();
+  }
+
+  async loadBench() {
+    let history;
+    try {
+      history = (await get('/admin/bench')).history ?? [];
+    } catch (error) {
+      // An older server has no /admin/bench: nothing to show, as with no benchmark yet.
+      if (error.status !== 404) {
+        replace(this.bench, h('p', { class: 'field-error', role: 'alert', text: `Could not read the benchmark history: ${error.message}` }));
+        return;
+      }
+      history = [];
+    }
+    replace(this.bench, benchTable(history));
   }
 
   async load() {
@@ -58,6 +90,9 @@ export class ModelsPage extends Page {
 
   render(data) {
     const memory = data.memory;
+    this.active = data.active ?? null;
+    this.warmButton.disabled = this.switchRunning || !this.active;
+    this.warmButton.setAttribute('aria-label', this.active ? `Warm up ${this.active}` : 'Warm up (no active model)');
     replace(this.info, h('dl', { class: 'facts' },
       fact('Active', data.active ?? 'none'),
       fact('Residency', data.residency === 'exclusive'
@@ -104,20 +139,23 @@ export class ModelsPage extends Page {
   setButtons(disabled) {
     for (const button of this.querySelectorAll('.use-button')) button.disabled = disabled;
     this.unloadButton.disabled = disabled;
+    this.warmButton.disabled = disabled || !this.active;
   }
 
-  async activate(model) {
+  /** Switches to `model` (or, `warmUp`, makes the active one resident and warm), showing the steps. */
+  async activate(model, { warmUp = false } = {}) {
     this.switchRunning = true;
+    this.warming = warmUp;
     this.setButtons(true);
     const steps = h('hearth-step-list', { 'data-testid': 'switch-progress' });
     const result = h('p', { class: 'switch-result', 'data-testid': 'switch-result', role: 'status', 'aria-live': 'polite' });
     const elapsed = h('span', { class: 'muted' });
     this.switchPanel.hidden = false;
-    replace(this.switchPanel, section(`Switching to ${model}`, { class: 'card' }, steps, result, elapsed));
+    replace(this.switchPanel, section(warmUp ? `Warming up ${model}` : `Switching to ${model}`, { class: 'card' }, steps, result, elapsed));
     steps.progress = { model, state: 'running', steps: [] };
-    const force = this.force.checked;
+    const body = warmUp ? { model } : { model, force: this.force.checked };
     try {
-      const last = await postNdjson('/admin/models/activate', { model, force }, (progress) => {
+      const last = await postNdjson('/admin/models/activate', body, (progress) => {
         steps.progress = progress;
         if (typeof progress.elapsedMs === 'number') elapsed.textContent = `${(progress.elapsedMs / 1000).toFixed(1)} s`;
       });
@@ -142,7 +180,7 @@ export class ModelsPage extends Page {
     result.className = 'switch-result result-bad';
     result.setAttribute('role', 'alert');
     result.textContent = text;
-    if (/memory|force/i.test(text) && !this.force.checked) {
+    if (/memory|force/i.test(text) && !this.force.checked && !this.warming) {
       result.after(h('p', { class: 'muted', text: 'Tick "Force" to switch anyway.' }));
     }
   }
@@ -181,6 +219,29 @@ export class ModelsPage extends Page {
       this.load();
     }
   }
+}
+
+const BENCH_ROWS = 20;
+
+/** The bench history (oldest first from the server) as a table, newest first. */
+function benchTable(history) {
+  const records = history.filter((r) => r && typeof r === 'object').slice(-BENCH_ROWS).reverse();
+  if (records.length === 0) {
+    return h('p', { class: 'muted', text: 'No benchmarks yet: run `hearth bench`.' });
+  }
+  const number = (value, digits) => (typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '—');
+  return h('table', { class: 'table' },
+    h('thead', {}, h('tr', {}, ['When', 'Model', 'Tokens/s', 'Time to first token', 'Runs', 'Note']
+      .map((t) => h('th', { scope: 'col', text: t })))),
+    h('tbody', {}, records.map((r) => h('tr', { 'data-contended': String(Boolean(r.contended)) },
+      h('td', { text: typeof r.at === 'number' ? new Date(r.at * 1000).toLocaleString() : '—',
+        title: r.hearth ? `Hearth ${r.hearth}` : null }),
+      h('th', { scope: 'row' }, h('span', { class: 'model-name', text: r.model ?? '—' })),
+      h('td', { class: 'number', text: number(r.decodeTokensPerSecond, 1),
+        title: typeof r.tokens === 'number' ? `${r.tokens} tokens decoded (at most ${r.maxTokens ?? '?'} per run)` : null }),
+      h('td', { class: 'number', text: typeof r.ttftMs === 'number' ? `${number(r.ttftMs, 0)} ms` : '—' }),
+      h('td', { class: 'number', text: r.runs ?? '—' }),
+      h('td', {}, r.contended ? h('span', { class: 'badge state-warn', text: 'another model was resident' }) : null)))));
 }
 
 function fact(term, value) {

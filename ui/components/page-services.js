@@ -1,9 +1,32 @@
 // <hearth-services>: the inference servers Hearth runs — state, pid, port, command — with
-// Start / Stop / Restart, and for the selected one its log tail and its launchd plist.
+// Start / Stop / Restart / Uninstall, for the selected one its log tail and its launchd plist,
+// and an "Add a service" form (POST /admin/services, what `hearth services install` sends).
 
-import { get, getText, post, query, seg, subscribe } from '../api.js';
-import { debounce, h, keepFocus, replace, stateBadge } from './dom.js';
-import { Page } from './page.js';
+import { del, get, getText, post, query, seg, subscribe } from '../api.js';
+import { debounce, h, keepFocus, replace, section, stateBadge } from './dom.js';
+import { clearDiagnostics, clearOnEdit, readEntries, showDiagnostics, showError } from './field-error.js';
+import { field, Page } from './page.js';
+
+const TEMPLATES = ['ollama', 'mlx-lm', 'llama-server', 'whisper', 'tts', 'custom'];
+
+// What each template runs when no program is given (the server's defaults on macOS), and what
+// its model is.
+const PROGRAMS = {
+  ollama: '/opt/homebrew/bin/ollama',
+  'mlx-lm': '/opt/homebrew/bin/mlx_lm.server',
+  'llama-server': '/opt/homebrew/bin/llama-server',
+  whisper: '/opt/homebrew/bin/whisper-server',
+};
+const MODELS = {
+  ollama: 'not used: pull models with ollama',
+  'mlx-lm': 'mlx-community/Qwen3-30B-A3B-4bit',
+  'llama-server': '/path/to/model.gguf',
+  whisper: 'ggml-base.en.bin',
+};
+const PORTS = { ollama: 11434, 'mlx-lm': 8080, 'llama-server': 8081, whisper: 8178, tts: 8179 };
+
+// Install fields by the config key a diagnostic names (`services.<name>.<key>`).
+const FIELDS = { template: 'template', program: 'program', port: 'port', provider: 'provider', args: 'args' };
 
 export class ServicesPage extends Page {
   static title = 'Services';
@@ -13,14 +36,152 @@ export class ServicesPage extends Page {
     this.selected = null;
     this.table = h('div', { 'data-testid': 'service-list' });
     this.detail = h('div', { class: 'service-detail' });
+    this.install = h('div', {});
     replace(this.body,
       h('section', { class: 'card' }, h('h3', { text: 'Services' }), this.table),
+      section('Add a service', { 'data-testid': 'install-form' }, this.install),
       this.detail);
+    this.providers = [];
+    this.renderInstall();
     const reload = debounce(() => this.load(), 250);
     this.onCleanup(subscribe((event) => {
       if (event.type === 'service' || event.type === 'reconnected') reload();
     }));
     this.load();
+    this.loadProviders();
+  }
+
+  async loadProviders() {
+    try {
+      const status = await get('/admin/status');
+      this.providers = (status.providers ?? []).map((p) => p.id).filter(Boolean);
+      this.fillProviders();
+    } catch {
+      // The list stays "none"; the page notice already says when the server is unreachable.
+    }
+  }
+
+  fillProviders() {
+    const select = this.installFields?.provider;
+    if (!select) return;
+    const chosen = select.value;
+    replace(select, h('option', { value: '', text: 'none' }),
+      this.providers.map((id) => h('option', { value: id, text: id, selected: id === chosen })));
+  }
+
+  renderInstall() {
+    const name = h('input', {
+      type: 'text', 'data-path': 'install.name', 'data-testid': 'install-name', required: true,
+      placeholder: 'mlx', autocomplete: 'off', spellcheck: 'false', pattern: '[a-z0-9_-]+',
+    });
+    const template = h('select', { 'data-path': 'install.template', 'data-testid': 'install-template' },
+      TEMPLATES.map((t) => h('option', { value: t, text: t, selected: t === 'llama-server' })));
+    const program = h('input', {
+      type: 'text', 'data-path': 'install.program', 'data-testid': 'install-program',
+      autocomplete: 'off', spellcheck: 'false',
+    });
+    const model = h('input', {
+      type: 'text', 'data-path': 'install.model', 'data-testid': 'install-model',
+      autocomplete: 'off', spellcheck: 'false',
+    });
+    const port = h('input', {
+      type: 'number', min: 1, max: 65535, step: 1, inputmode: 'numeric',
+      'data-path': 'install.port', 'data-testid': 'install-port',
+    });
+    const provider = h('select', { 'data-path': 'install.provider', 'data-testid': 'install-provider' },
+      h('option', { value: '', text: 'none' }));
+    const args = h('textarea', {
+      'data-path': 'install.args', 'data-testid': 'install-args', rows: 3, spellcheck: 'false',
+      placeholder: '--ctx-size\n8192',
+    });
+    this.installFields = { name, template, program, model, port, provider, args };
+    const placeholders = () => {
+      const t = template.value;
+      program.placeholder = PROGRAMS[t] ?? 'required: /absolute/path/to/server';
+      model.placeholder = MODELS[t] ?? 'optional';
+      port.placeholder = PORTS[t] ? String(PORTS[t]) : 'none';
+    };
+    template.addEventListener('change', placeholders);
+    placeholders();
+
+    const result = h('div', { class: 'install-result', 'data-testid': 'install-result', 'aria-live': 'polite' });
+    const submit = h('button', { type: 'submit', class: 'button button-primary', 'data-testid': 'install-submit', text: 'Add service' });
+    const form = h('form', { class: 'install-form', novalidate: true },
+      h('div', { class: 'form-row' },
+        field('Name', name, 'Lower-case letters, digits, - and _.'),
+        field('Template', template),
+        field('Program', program, 'Absolute path; empty: the template\'s usual place.'),
+        field('Model', model, 'mlx-lm: a path or Hugging Face id; llama-server: a .gguf file.'),
+        field('Port', port, 'Empty: the template\'s default.'),
+        field('Provider', provider, 'Activating one of its models starts this service.')),
+      field('Extra arguments', args, 'One per line, appended to the template\'s command.'),
+      h('div', { class: 'actions' }, submit, result));
+    clearOnEdit(form);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.submitInstall(form, submit, result);
+    });
+    replace(this.install, form);
+    this.fillProviders();
+  }
+
+  async submitInstall(form, submit, result) {
+    const f = this.installFields;
+    const name = f.name.value.trim();
+    const body = { name, template: f.template.value };
+    const text = (input) => input.value.trim();
+    if (text(f.program)) body.program = text(f.program);
+    if (text(f.model)) body.model = text(f.model);
+    const portNumber = Number(text(f.port));
+    if (text(f.port)) body.port = portNumber;
+    if (f.provider.value) body.provider = f.provider.value;
+    body.args = readEntries(f.args);
+
+    clearDiagnostics(form);
+    result.replaceChildren();
+    const local = [];
+    if (!name) local.push({ path: 'install.name', message: 'A service needs a name.' });
+    if (f.port.validity.badInput || (text(f.port) && !(Number.isInteger(portNumber) && portNumber >= 1 && portNumber <= 65535))) {
+      local.push({ path: 'install.port', message: 'A port is a whole number from 1 to 65535.' });
+    }
+    if (local.length) {
+      showDiagnostics(form, local, result);
+      form.querySelector('[aria-invalid="true"]')?.focus();
+      return;
+    }
+    submit.disabled = true;
+    replace(result, h('span', { class: 'muted', text: 'Adding…' }));
+    try {
+      await post('/admin/services', body);
+      this.selected = name;
+      this.renderInstall();
+      replace(this.install.querySelector('[data-testid="install-result"]'),
+        h('span', { class: 'save-status', role: 'status', text: `Added ${name}.` }));
+      await this.load();
+      this.renderDetail();
+      this.renderTable();
+    } catch (error) {
+      submit.disabled = false;
+      result.replaceChildren();
+      const diagnostics = installDiagnostics(error, name);
+      if (diagnostics.length) showDiagnostics(form, diagnostics, result);
+      else showError(result, error.message);
+      form.querySelector('[aria-invalid="true"]')?.focus();
+    }
+  }
+
+  async uninstall(name, button, status) {
+    if (!window.confirm(`Uninstall ${name}? Hearth stops it and removes it from hearth.json (its log stays).`)) return;
+    const buttons = button.parentElement.querySelectorAll('button');
+    for (const b of buttons) b.disabled = true;
+    replace(status, h('span', { class: 'muted', text: 'uninstalling…' }));
+    try {
+      await del(`/admin/services/${seg(name)}`);
+      await this.load();
+    } catch (error) {
+      for (const b of buttons) b.disabled = false;
+      replace(status, h('span', { class: 'field-error', role: 'alert', text: error.message }));
+    }
   }
 
   async load() {
@@ -40,7 +201,7 @@ export class ServicesPage extends Page {
 
   renderTable() {
     if (this.services.length === 0) {
-      replace(this.table, h('p', { class: 'muted', text: 'No services configured. Add one under `services` in hearth.json, or with `hearth services install`.' }));
+      replace(this.table, h('p', { class: 'muted', text: 'No services configured. Add one below, with `hearth services install`, or under `services` in hearth.json.' }));
       return;
     }
     keepFocus(this.table, () => replace(this.table, h('table', { class: 'table' },
@@ -69,7 +230,12 @@ export class ServicesPage extends Page {
       h('td', { text: s.port ?? '—' }),
       h('td', { text: s.restarts ?? 0 }),
       h('td', {}, h('code', { class: 'command', text: commandText(s.command) })),
-      h('td', {}, h('div', { class: 'button-row' }, act('start', 'Start'), act('stop', 'Stop'), act('restart', 'Restart')), status));
+      h('td', {}, h('div', { class: 'button-row' }, act('start', 'Start'), act('stop', 'Stop'), act('restart', 'Restart'),
+        h('button', {
+          type: 'button', class: 'button button-small button-danger', text: 'Uninstall',
+          'data-testid': `uninstall-${s.name}`, 'aria-label': `Uninstall ${s.name}`,
+          onclick: (event) => this.uninstall(s.name, event.currentTarget, status),
+        })), status));
   }
 
   async act(name, action, button, status) {
@@ -99,7 +265,7 @@ export class ServicesPage extends Page {
 
   renderDetail() {
     const name = this.selected;
-    if (!name) {
+    if (!name || !this.services.some((s) => s.name === name)) {
       this.detail.replaceChildren();
       return;
     }
@@ -148,6 +314,53 @@ export class ServicesPage extends Page {
       if (plist === this.plist) plist.textContent = `No plist: ${error.message}`;
     }
   }
+}
+
+/**
+ * The install error as diagnostics on the install fields: `services.<name>.<key>` goes to the
+ * field of that key (whether the server sent it as a diagnostic's path or named it in its
+ * message); a missing `--model`/`--program` and a bad or taken name go to their field; anything
+ * else keeps its path and lands by the submit button.
+ */
+export function installDiagnostics(error, name) {
+  const local = (path) => {
+    const prefix = `services.${name}.`;
+    if (!path?.startsWith(prefix)) return null;
+    const key = path.slice(prefix.length).split(/[.[]/)[0];
+    return FIELDS[key] ? `install.${FIELDS[key]}` : null;
+  };
+  const given = error.diagnostics ?? [];
+  if (given.length) {
+    return given.map((d) => local(d.path) ? { ...d, path: local(d.path) } : clash(d, name) ?? { ...d, path: d.path ?? '' });
+  }
+  const message = error.message ?? String(error);
+  let path = null;
+  const named = /`(services\.[^`]+)`/.exec(message);
+  if (named) path = local(named[1]);
+  if (!path && /\(`--model`\)/.test(message)) path = 'install.model';
+  if (!path && /\(`--program`\)/.test(message)) path = 'install.program';
+  if (!path && (error.code === 'service_exists' || /not a valid service name/.test(message))) path = 'install.name';
+  return path ? [{ path, message }] : [];
+}
+
+/**
+ * The validator blames a port or provider clash on the later service in name order, which may
+ * be an existing one ("services.smol.port: port 18201 is already service `side`'s" when adding
+ * `side`): said from the new service's side, at its field.
+ */
+function clash(diagnostic, name) {
+  const other = /^services\.([^.[]+)\.(port|provider)$/.exec(diagnostic.path ?? '');
+  if (!other || other[1] === name) return null;
+  const [, owner, key] = other;
+  const port = /^port (\d+) is already service `([^`]+)`'s$/.exec(diagnostic.message ?? '');
+  if (key === 'port' && port && port[2] === name) {
+    return { ...diagnostic, path: 'install.port', message: `port ${port[1]} is already service \`${owner}\`'s` };
+  }
+  const provider = /^provider `([^`]+)` is already served by service `([^`]+)`$/.exec(diagnostic.message ?? '');
+  if (key === 'provider' && provider && provider[2] === name) {
+    return { ...diagnostic, path: 'install.provider', message: `provider \`${provider[1]}\` is already served by service \`${owner}\`` };
+  }
+  return null;
 }
 
 /** A command as one shell-like line (arrays are quoted where needed). */

@@ -1,8 +1,12 @@
 //! Launch at login, read from and written to the real registration (the checkbox never
 //! guesses). Linux: an XDG autostart entry, `$XDG_CONFIG_HOME/autostart/app.hearth.Hearth.desktop`.
-//! macOS: a LaunchAgent for the app, `~/Library/LaunchAgents/app.hearth.Hearth.plist` (the
-//! fallback the SMAppService registration of macOS 13+ would replace; see ARCHITECTURE.md).
-//! Both are plain files, written and tested the same way on every OS; `current()` picks one.
+//! macOS: SMAppService's main-app registration (macOS 13+; it may require the user's approval,
+//! and the menu says so), and where that is not available (an unbundled build) a LaunchAgent for
+//! the app, `~/Library/LaunchAgents/app.hearth.Hearth.plist`. The two file formats are plain
+//! code, written and tested the same way on every OS; `current()` picks one.
+
+#[cfg(target_os = "macos")]
+mod macos;
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +18,8 @@ use crate::AppError;
 pub enum LoginState {
     Enabled,
     Disabled,
+    /// Registered, but the user has to allow it in System Settings (macOS).
+    RequiresApproval,
 }
 
 /// Where the registration lives and what it starts.
@@ -79,8 +85,15 @@ impl LoginItem {
         }
     }
 
-    /// Enabled when the file is there and starts this program.
+    /// Enabled when the file is there and starts this program (on macOS, first what
+    /// SMAppService says).
     pub fn state(&self) -> LoginState {
+        #[cfg(target_os = "macos")]
+        if let Some(state) = macos::state()
+            && state != LoginState::Disabled
+        {
+            return state;
+        }
         match std::fs::read(self.file()) {
             Ok(found) if self.contents().is_ok_and(|wanted| wanted == found) => LoginState::Enabled,
             _ => LoginState::Disabled,
@@ -90,6 +103,10 @@ impl LoginItem {
     /// Registers or removes the login item; returns the state it then has.
     pub fn set(&self, enabled: bool) -> Result<LoginState, AppError> {
         let file = self.file();
+        #[cfg(target_os = "macos")]
+        if macos::set(enabled) && enabled {
+            return Ok(self.state());
+        }
         if enabled {
             if let Some(dir) = file.parent() {
                 std::fs::create_dir_all(dir)
@@ -127,6 +144,12 @@ fn plist_dictionary(program: &Path) -> plist::Value {
         plist::Value::Array(vec![plist::Value::String(ID.to_owned())]),
     );
     plist::Value::Dictionary(dictionary)
+}
+
+/// Shows the user where to approve the login item (macOS); elsewhere there is nothing to approve.
+pub fn open_approval_settings() {
+    #[cfg(target_os = "macos")]
+    macos::open_settings();
 }
 
 #[cfg(test)]
