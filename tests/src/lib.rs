@@ -57,12 +57,25 @@ pub fn provisioned(name: &str) -> String {
     }
 }
 
+/// A loopback port nothing listens on, never the same twice in one test process: tests run in
+/// parallel threads, and the kernel may hand a port just released to the next `bind(0)`, so two
+/// tests could otherwise start servers on one port (and one's health check answer the other).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// A running llama-server; killed when dropped.

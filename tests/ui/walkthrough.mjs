@@ -60,6 +60,11 @@ try {
     await waitText(byTestId('switch-progress'), /start service gemma/);
     await waitText(byTestId('switch-result'), /done/, 240000);
     result.switchSteps = await byTestId('switch-progress').innerText();
+    // A benchmark of the new active model, from the page.
+    await byTestId('run-bench').click();
+    await waitText(byTestId('bench-status'), /gemma\/gemma3-270m: [\d.]+ tokens\/s/, 120000);
+    await waitText(byTestId('bench-history'), /gemma\/gemma3-270m/);
+    result.bench = await byTestId('bench-status').innerText();
     await page.screenshot({ path: `${shots}/models.png`, fullPage: true });
   });
 

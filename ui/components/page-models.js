@@ -2,7 +2,7 @@
 // backend; "Use" switches the active model and shows the switch's steps live from the NDJSON
 // answer; "Warm up" runs the same for the active model (start it if needed, one-token
 // warm-up); "Unload all"; "Force" overrides the memory check; the last switch's outcome; the
-// `hearth bench` history.
+// benchmark (run here or with `hearth bench`) and its history.
 
 import { get, post, postNdjson, subscribe } from '../api.js';
 import { bytes, debounce, h, keepFocus, replace, section, stateBadge } from './dom.js';
@@ -45,8 +45,12 @@ export class ModelsPage extends Page {
       h('section', { class: 'card' },
         h('div', { class: 'card-head' },
           h('h3', { text: 'Benchmarks' }),
-          h('button', { type: 'button', class: 'button button-small', 'data-testid': 'refresh-bench', text: 'Refresh',
-            'aria-label': 'Refresh the benchmark history', onclick: () => this.loadBench() })),
+          h('div', { class: 'button-row' },
+            this.benchButton = h('button', { type: 'button', class: 'button button-small', 'data-testid': 'run-bench', text: 'Bench the active model',
+              onclick: () => this.runBench() }),
+            h('button', { type: 'button', class: 'button button-small', 'data-testid': 'refresh-bench', text: 'Refresh',
+              'aria-label': 'Refresh the benchmark history', onclick: () => this.loadBench() }))),
+        this.benchStatus = h('p', { class: 'muted', 'data-testid': 'bench-status', 'aria-live': 'polite' }),
         this.bench));
 
     const reload = debounce(() => this.load(), 250);
@@ -61,6 +65,26 @@ export class ModelsPage extends Page {
     }));
     this.load();
     this.loadBench();
+  }
+
+  /** Benchmarks the active model on the server (3 answers of up to 64 tokens), then shows it. */
+  async runBench() {
+    this.benchButton.disabled = true;
+    this.benchStatus.className = 'muted';
+    this.benchStatus.textContent = 'Benchmarking: a warm-up, then three answers…';
+    try {
+      const outcome = await post('/admin/bench', { runs: 3, maxTokens: 64 });
+      const record = outcome.record ?? {};
+      this.benchStatus.textContent = `${record.model}: ${Number(record.decodeTokensPerSecond ?? 0).toFixed(1)} tokens/s, `
+        + `${Math.round(record.ttftMs ?? 0)} ms to first token${record.contended ? ' (another model was resident)' : ''}`;
+      await this.loadBench();
+    } catch (error) {
+      this.benchStatus.className = 'field-error';
+      this.benchStatus.setAttribute('role', 'alert');
+      this.benchStatus.textContent = error.message;
+    } finally {
+      this.benchButton.disabled = false;
+    }
   }
 
   async loadBench() {

@@ -5,6 +5,7 @@
 
 pub mod activity;
 mod auth;
+pub mod bench;
 mod enforce;
 mod error;
 mod guard;

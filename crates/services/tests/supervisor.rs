@@ -9,12 +9,21 @@ use std::{net::TcpListener, path::Path, time::Duration};
 use hearth_core::config::file::ServiceFile;
 use hearth_services::{ServiceSpec, ServiceState, ServicesError, Supervisor, spec::Layout};
 
+/// Never the same port twice in this process (the tests run in parallel threads).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap();
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 fn spec(dir: &Path, name: &str, entry: serde_json::Value) -> ServiceSpec {

@@ -112,6 +112,19 @@ fn the_dashboard_switches_models_and_edits_bindings_and_policy_in_a_real_browser
         "{result}"
     );
 
+    // The benchmark run from the page is in the history `hearth bench` keeps.
+    let history = std::fs::read_to_string(hearth.root().join("data/bench/history.jsonl")).unwrap();
+    let record: Value = serde_json::from_str(history.lines().last().unwrap()).unwrap();
+    assert_eq!(record["model"], "gemma/gemma3-270m");
+    assert!(
+        record["decodeTokensPerSecond"].as_f64().unwrap() > 0.0,
+        "{record}"
+    );
+    assert!(
+        result["bench"].as_str().unwrap().contains("tokens/s"),
+        "{result}"
+    );
+
     // The UI's simulator and the CLI agree on the edited binding.
     let simulated = hearth.run(&[
         "route",

@@ -153,26 +153,38 @@ pub async fn unload(
 }
 
 /// `GET /admin/bench`: the history `hearth bench` keeps in `<data dir>/bench/history.jsonl`,
-/// oldest first (lines that do not read as a record are skipped).
-pub async fn bench(
+/// oldest first.
+pub async fn bench_history(
     State(gateway): State<Gateway>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, GatewayError> {
     require_admin(&gateway.runtime(), &headers)?;
-    let history: Vec<Value> = match gateway.paths() {
-        Some(paths) => {
-            let file = paths.data_dir.join("bench").join("history.jsonl");
-            tokio::fs::read_to_string(&file)
-                .await
-                .unwrap_or_default()
-                .lines()
-                .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-                .filter(|record| record.get("model").is_some_and(Value::is_string))
-                .collect()
+    Ok(Json(
+        json!({ "history": crate::bench::history(&gateway).await }),
+    ))
+}
+
+/// `POST /admin/bench` `{model, runs, maxTokens}`: runs the benchmark (see `bench.rs`) and
+/// answers with its record and each measured answer.
+pub async fn bench(
+    State(gateway): State<Gateway>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<crate::bench::Outcome>, GatewayError> {
+    require_admin(&gateway.runtime(), &headers)?;
+    let request: crate::bench::Bench = if body.is_empty() {
+        crate::bench::Bench {
+            model: None,
+            runs: None,
+            max_tokens: None,
         }
-        None => Vec::new(),
+    } else {
+        serde_json::from_slice(&body).map_err(|error| GatewayError::BadRequest {
+            message: format!("invalid bench request: {error}"),
+            code: "invalid_request",
+        })?
     };
-    Ok(Json(json!({ "history": history })))
+    Ok(Json(crate::bench::run(&gateway, request).await?))
 }
 
 /// `GET /admin/memory`.

@@ -58,7 +58,10 @@ pub fn router(gateway: Gateway) -> Router {
         .route("/admin/models/activate", post(admin_models::activate))
         .route("/admin/models/unload", post(admin_models::unload))
         .route("/admin/memory", get(admin_models::memory))
-        .route("/admin/bench", get(admin_models::bench))
+        .route(
+            "/admin/bench",
+            get(admin_models::bench_history).post(admin_models::bench),
+        )
         .route("/admin/openapi.json", get(openapi::openapi))
         .route("/admin/events", get(admin_models::events))
         .route("/admin/config", get(admin_config::get))
