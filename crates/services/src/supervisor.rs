@@ -352,7 +352,10 @@ impl Monitor {
                             Some(url) => health::probe(&self.http, url).await,
                             None => started.elapsed() >= SURVIVAL,
                         };
-                        if passed {
+                        // A health URL answered by some other process while ours has
+                        // already exited (it lost the port) is no health of ours.
+                        let exited = matches!(child.try_wait(), Ok(Some(_)));
+                        if passed && !exited {
                             healthy = true;
                             self.publish(ServiceState::Running, pid, |_| {}, "healthy".to_owned());
                         }
