@@ -101,10 +101,24 @@ impl Endpoint {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, BackendError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|error| self.connect_error(&error))?;
+        // A pooled connection to a server that has since restarted (a service switch, a crash
+        // and its restart) fails before the request reaches anyone: such a request is sent
+        // once more, on a new connection. Only failures before any answer are retried.
+        let retry = request.try_clone();
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(error) if stale_connection(&error) && retry.is_some() => {
+                tracing::debug!(provider = %self.provider, %error, "retrying on a new connection");
+                match retry {
+                    Some(retry) => retry
+                        .send()
+                        .await
+                        .map_err(|error| self.connect_error(&error))?,
+                    None => return Err(self.connect_error(&error)),
+                }
+            }
+            Err(error) => return Err(self.connect_error(&error)),
+        };
         if response.status().is_success() {
             return Ok(response);
         }
@@ -208,6 +222,16 @@ impl Backend {
             Backend::OpenAi(backend) => backend.health().await,
         }
     }
+}
+
+/// A failure of the connection itself (refused, reset, closed under a pooled request), not a
+/// timeout and not an answer: nothing reached a model, so one more try is harmless.
+fn stale_connection(error: &reqwest::Error) -> bool {
+    !error.is_timeout()
+        && !error.is_status()
+        && !error.is_body()
+        && !error.is_decode()
+        && (error.is_connect() || error.is_request())
 }
 
 /// Reads an error body of any common shape (`{"error":{"message"}}`, `{"error":"..."}`,

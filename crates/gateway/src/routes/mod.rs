@@ -37,6 +37,9 @@ pub fn router(gateway: Gateway) -> Router {
         .route("/api/chat", post(ollama_chat::chat))
         .route("/api/generate", post(ollama_generate::generate))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            refuse_oversized(body_limit, request, next)
+        }))
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::metrics))
         .route("/api/version", get(ollama_version::version))
@@ -83,6 +86,36 @@ pub fn router(gateway: Gateway) -> Router {
         ))
         .layer(axum::middleware::from_fn(request_span))
         .with_state(gateway)
+}
+
+/// A body whose declared length is over the limit is refused (413) before a byte of it is
+/// read: the client learns at once, instead of after sending the limit's worth.
+async fn refuse_oversized(
+    limit: usize,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        let body = serde_json::json!({ "error": {
+            "message": format!("the request body is over the limit of {} MiB (`gateway.bodyLimitMiB`)", limit / (1024 * 1024)),
+            "type": "invalid_request_error",
+            "code": "body_too_large",
+        }});
+        let mut response =
+            (axum::http::StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return response;
+    }
+    next.run(request).await
 }
 
 /// The UI's session cookie stands for the admin token on `/admin/*`: a request that carries a
