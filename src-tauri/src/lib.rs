@@ -348,26 +348,22 @@ fn clicked<R: Runtime>(app: &AppHandle<R>, id: &str) {
     }
 }
 
-/// `app.launchAtLogin` in the configuration file, through the validated, atomic save.
+/// `app.launchAtLogin` in the configuration file, the way every edit is made.
 async fn set_config_flag(gateway: &Gateway, enabled: bool) -> Result<(), String> {
-    let Some(paths) = gateway.paths().cloned() else {
+    if gateway.paths().is_none() {
         return Ok(());
-    };
-    tokio::task::spawn_blocking(move || {
-        let (mut document, _) =
-            store::read_document(&paths.config_file).map_err(|e| e.to_string())?;
+    }
+    hearth_gateway::config_edit::edit_config(gateway, move |document| {
         store::set(
-            &mut document,
+            document,
             "app.launchAtLogin",
             serde_json::Value::Bool(enabled),
         )
-        .map_err(|e| e.to_string())?;
-        store::save(&paths, &document)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        .map_err(|error| error.to_string())
     })
     .await
-    .map_err(|error| error.to_string())?
+    .map(|_| ())
+    .map_err(|error| error.to_string())
 }
 
 /// The UI in the app's window, signed in by a one-time link; `page` is its tab.

@@ -6,6 +6,7 @@
 pub mod activity;
 mod auth;
 pub mod bench;
+pub mod config_edit;
 mod enforce;
 mod error;
 mod guard;

@@ -201,11 +201,15 @@ pub fn specs(runtime: &Runtime, layout: &Layout) -> Vec<ServiceSpec> {
         .collect()
 }
 
-/// The service that serves `provider`, if one does.
+/// The service that serves `provider`, if one does. Asked on every model request: only the
+/// matching entry is resolved.
 pub fn service_for(runtime: &Runtime, layout: &Layout, provider: &str) -> Option<ServiceSpec> {
-    specs(runtime, layout)
-        .into_iter()
-        .find(|spec| spec.provider.as_deref() == Some(provider))
+    runtime
+        .config
+        .services
+        .iter()
+        .find(|(_, file)| file.provider.as_deref() == Some(provider))
+        .map(|(name, file)| ServiceSpec::resolve(name, file, layout))
 }
 
 /// The one service named `name`.
@@ -214,11 +218,12 @@ pub fn service(
     layout: &Layout,
     name: &str,
 ) -> Result<ServiceSpec, GatewayError> {
-    specs(runtime, layout)
-        .into_iter()
-        .find(|spec| spec.name == name)
+    let services = &runtime.config.services;
+    services
+        .get(name)
+        .map(|file| ServiceSpec::resolve(name, file, layout))
         .ok_or_else(|| {
-            let known: Vec<&str> = runtime.config.services.keys().map(String::as_str).collect();
+            let known: Vec<&str> = services.keys().map(String::as_str).collect();
             GatewayError::NotFound(format!(
                 "there is no service `{name}`{}",
                 if known.is_empty() {
@@ -754,50 +759,34 @@ async fn make_primary(gateway: &Gateway, target: &ModelRef) -> Result<String, St
     if runtime.config.primary.as_ref() == Some(target) {
         return Ok("already the primary model".to_owned());
     }
-    let _config_writes = gateway.config_writes().await;
-    let paths = gateway.paths().cloned();
-    let store = gateway.store();
     let reference = target.to_string();
-    let fallback_config = runtime.config.clone();
+    if gateway.paths().is_some() {
+        crate::config_edit::edit_config(gateway, move |document| {
+            store::set(
+                document,
+                "models.primary",
+                serde_json::Value::String(reference),
+            )
+            .map_err(|error| error.to_string())
+        })
+        .await
+        .map_err(|error| error.to_string())?;
+        return Ok(format!("{target} is the primary model (saved)"));
+    }
+    // No file (tests): the running configuration only.
+    let _config_writes = gateway.config_writes().await;
+    let store = gateway.store();
+    let mut config = runtime.config.clone();
     let warnings = runtime.warnings.clone();
-    let built = tokio::task::spawn_blocking(move || -> Result<(Runtime, bool), String> {
-        match paths {
-            Some(paths) => {
-                let (mut document, _) =
-                    store::read_document(&paths.config_file).map_err(|error| error.to_string())?;
-                store::set(
-                    &mut document,
-                    "models.primary",
-                    serde_json::Value::String(reference),
-                )
-                .map_err(|error| error.to_string())?;
-                let validated =
-                    store::save(&paths, &document).map_err(|error| error.to_string())?;
-                Runtime::load(validated.config, validated.warnings, store.as_ref())
-                    .map(|runtime| (runtime, true))
-                    .map_err(|error| error.to_string())
-            }
-            None => {
-                let mut config = fallback_config;
-                config.file.models.primary = Some(reference);
-                config.primary = config
-                    .resolve_model(config.file.models.primary.as_deref().unwrap_or_default())
-                    .ok();
-                Runtime::load(config, warnings, store.as_ref())
-                    .map(|runtime| (runtime, false))
-                    .map_err(|error| error.to_string())
-            }
-        }
+    let built = tokio::task::spawn_blocking(move || {
+        config.primary = config.resolve_model(&reference).ok();
+        config.file.models.primary = Some(reference);
+        Runtime::load(config, warnings, store.as_ref()).map_err(|error| error.to_string())
     })
     .await
     .map_err(|error| error.to_string())??;
-    let (runtime, saved) = built;
-    gateway.replace(runtime);
-    Ok(if saved {
-        format!("{target} is the primary model (saved)")
-    } else {
-        format!("{target} is the primary model")
-    })
+    gateway.replace(built);
+    Ok(format!("{target} is the primary model"))
 }
 
 /// Unloads every resident model (the menu's "Unload all"): stops the services that hold

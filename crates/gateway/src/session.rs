@@ -13,7 +13,8 @@ use std::{
 use hearth_secrets::{constant_time_eq, generate_token};
 
 pub const COOKIE: &str = "hearth_session";
-const CODE_TTL: Duration = Duration::from_secs(120);
+/// How long a login code works.
+pub const CODE_TTL: Duration = Duration::from_secs(120);
 const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 
 #[derive(Debug, Default)]
