@@ -211,12 +211,24 @@ impl Hearth {
     pub async fn start(document: impl FnOnce(&std::path::Path) -> Value) -> Hearth {
         let dir = tempfile::tempdir().unwrap();
         let document = document(dir.path());
-        let paths = store::Paths {
-            config_file: dir.path().join("hearth.json"),
-            data_dir: dir.path().join("data"),
-        };
-        let validated = store::save(&paths, &document)
+        store::save(&paths(dir.path()), &document)
             .unwrap_or_else(|error| panic!("test config invalid: {error:?}"));
+        Hearth::serve(dir).await
+    }
+
+    /// Stops this gateway and starts a new one over the same directory (configuration, agents'
+    /// workspaces), as a restart of Hearth would; it listens on a new port.
+    pub async fn restart(self) -> Hearth {
+        self._server.abort();
+        let _ = self._server.await;
+        Hearth::serve(self.dir).await
+    }
+
+    async fn serve(dir: tempfile::TempDir) -> Hearth {
+        let paths = paths(dir.path());
+        let validated = store::load(&paths)
+            .unwrap_or_else(|error| panic!("test config invalid: {error:?}"))
+            .validated;
         let secrets = MemoryStore::new();
         for (name, token) in [
             ("hearth.admin", ADMIN_TOKEN),
@@ -246,6 +258,13 @@ impl Hearth {
     /// The agents' workspaces live here (the config names them below the temp dir).
     pub fn workspace(&self, agent: &str) -> PathBuf {
         self.dir.path().join("agents").join(agent)
+    }
+}
+
+fn paths(dir: &std::path::Path) -> store::Paths {
+    store::Paths {
+        config_file: dir.join("hearth.json"),
+        data_dir: dir.join("data"),
     }
 }
 

@@ -74,6 +74,104 @@ async fn a_backend_dying_mid_stream_ends_the_stream_with_an_error_event() {
     assert_eq!(health.status().as_u16(), 200);
 }
 
+/// Sends a long streamed request to `path`, kills the backend once text is flowing, and returns
+/// everything the client received; fails if the stream hangs.
+async fn cut_stream(path: &str, body: Value, flowing: &str) -> (String, Hearth) {
+    let mut llama = LlamaServer::smollm2();
+    let hearth = Hearth::start(|dir| two_agents(&llama.base_url(), dir)).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", hearth.base))
+        .bearer_auth(APP_TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let mut body = response.bytes_stream();
+    let mut text = String::new();
+    while !text.contains(flowing) {
+        text.push_str(&String::from_utf8_lossy(
+            &body.next().await.unwrap().unwrap(),
+        ));
+    }
+    llama.stop();
+    let rest = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(chunk) = body.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        }
+    })
+    .await;
+    assert!(
+        rest.is_ok(),
+        "the stream hung after the backend died:\n{text}"
+    );
+    (text, hearth)
+}
+
+/// The last server-sent event of `text`: its `event:` name and its data.
+fn last_event(text: &str) -> (String, Value) {
+    let block = text.trim_end().rsplit("\n\n").next().unwrap();
+    let name = block
+        .lines()
+        .find_map(|line| line.strip_prefix("event: "))
+        .unwrap_or_default()
+        .to_owned();
+    let data = block
+        .lines()
+        .find_map(|line| line.strip_prefix("data: "))
+        .unwrap();
+    (name, serde_json::from_str(data).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_responses_stream_cut_mid_way_ends_with_response_failed() {
+    let request = json!({
+        "model": "small",
+        "input": "Write a very long story about a lighthouse.",
+        "max_output_tokens": 500,
+        "stream": true
+    });
+    let (text, hearth) = cut_stream("/v1/responses", request, "response.output_text.delta").await;
+    let (name, event) = last_event(&text);
+    assert_eq!(name, "response.failed", "{text}");
+    assert_eq!(event["response"]["status"], "failed");
+    let message = event["response"]["error"]["message"].as_str().unwrap();
+    assert!(message.contains("llama"), "{message}");
+    assert!(!text.contains("response.completed"), "{text}");
+    // A failed response is not one to go on from.
+    let id = event["response"]["id"].as_str().unwrap();
+    let lookup = reqwest::Client::new()
+        .get(format!("{}/v1/responses/{id}", hearth.base))
+        .bearer_auth(APP_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lookup.status().as_u16(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_messages_stream_cut_mid_way_ends_with_an_anthropic_error_event() {
+    let request = json!({
+        "model": "small",
+        "max_tokens": 500,
+        "messages": [{ "role": "user", "content": "Write a very long story about a lighthouse." }],
+        "stream": true
+    });
+    let (text, _hearth) = cut_stream("/v1/messages", request, "text_delta").await;
+    let (name, event) = last_event(&text);
+    assert_eq!(name, "error", "{text}");
+    assert_eq!(event["type"], "error");
+    assert_eq!(event["error"]["type"], "api_error");
+    assert!(
+        event["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("llama"),
+        "{event}"
+    );
+    assert!(!text.contains("message_stop"), "{text}");
+}
+
 /// A real HTTP server that is not a model server: a few lines of Python's http.server that
 /// answer every POST with `status` and an HTML page.
 struct NotAModelServer {

@@ -469,7 +469,7 @@ impl StreamFilter {
     pub fn blocked(&self) -> usize {
         self.calls
             .iter()
-            .filter(|call| !matches!(call.state, CallState::Allowed(_)))
+            .filter(|call| matches!(call.state, CallState::Denied))
             .count()
     }
 }
@@ -679,9 +679,15 @@ mod tests {
             .map(|delta| json!({"choices":[{"index":0,"delta":{"tool_calls":[delta]}}]}))
             .collect();
         chunks.push(json!({"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}));
+        let mut blocked = 0;
         for json in chunks {
             let mut chunk = chunk(json);
             filter.filter(&policy, &mut chunk);
+            // The count only grows: the pipeline adds the difference to a metric after each
+            // chunk (a call waiting for its name once made it shrink, and the subtraction
+            // overflow took the stream down).
+            assert!(filter.blocked() >= blocked, "the blocked count went down");
+            blocked = filter.blocked();
             for call in &chunk.choices[0].delta.tool_calls {
                 if let Some(name) = call.function.as_ref().and_then(|f| f.name.as_ref()) {
                     names.entry(call.index).or_default().push_str(name);

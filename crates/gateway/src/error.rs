@@ -1,5 +1,6 @@
 //! The gateway's errors. Each becomes a response in the caller's API shape: OpenAI-shaped JSON
-//! (`{"error":{"message","type","code"}}`) on OpenAI and Hearth routes, `{"error":"..."}` on
+//! (`{"error":{"message","type","code"}}`) on OpenAI and Hearth routes, Anthropic's
+//! `{"type":"error","error":{"type","message"}}` on `/v1/messages`, `{"error":"..."}` on
 //! Ollama routes. Messages say what the caller can fix and never carry secrets or internals.
 
 use axum::{
@@ -106,6 +107,15 @@ impl GatewayError {
             | GatewayError::ServiceFailed { .. }
             | GatewayError::Backend(_) => "server_error",
         }
+    }
+
+    /// The error in Anthropic's shape (`{"type":"error","error":{"type","message"}}`), for
+    /// `/v1/messages`.
+    pub fn into_anthropic_response(self) -> Response {
+        let status = self.status();
+        let kind = hearth_protocol::anthropic::error_type_for_status(status.as_u16());
+        let body = hearth_protocol::anthropic::ErrorResponse::new(kind, self.to_string());
+        (status, Json(body)).into_response()
     }
 
     /// The error in Ollama's shape, for the `/api/*` routes.

@@ -5,8 +5,12 @@
 //! The prompt is estimated at four characters a token (plus a little per message), the usual
 //! rule of thumb for English and code. It errs on the generous side for the caller; the
 //! backend's own tokenizer has the last word.
+//!
+//! A model declared with its `input` modalities takes only those: an image for a text-only
+//! model (a declared model without `input` is text-only) is refused here, with the message
+//! that carries it, rather than silently dropped or sent to fail somewhere inside the backend.
 
-use hearth_core::config::file::ModelFile;
+use hearth_core::config::file::{Modality, ModelFile};
 use hearth_protocol::openai::chat::{ChatCompletionRequest, ContentPart, MessageContent};
 
 use crate::error::GatewayError;
@@ -35,6 +39,37 @@ pub fn estimate_prompt_tokens(request: &ChatCompletionRequest) -> u64 {
         chars += serde_json::to_string(tool).map_or(0, |text| text.len());
     }
     u64::try_from(chars / 4).unwrap_or(u64::MAX)
+}
+
+/// Refuses content the model does not take: images, unless its `input` lists `image`.
+pub fn check_modalities(
+    model_ref: &str,
+    model: Option<&ModelFile>,
+    request: &ChatCompletionRequest,
+) -> Result<(), GatewayError> {
+    let Some(model) = model else {
+        return Ok(());
+    };
+    let takes_images = model
+        .input
+        .as_ref()
+        .is_some_and(|input| input.contains(&Modality::Image));
+    if takes_images {
+        return Ok(());
+    }
+    let with_image = request.messages.iter().position(|message| {
+        matches!(&message.content, Some(MessageContent::Parts(parts))
+            if parts.iter().any(|part| matches!(part, ContentPart::ImageUrl(_))))
+    });
+    match with_image {
+        Some(index) => Err(GatewayError::BadRequest {
+            message: format!(
+                "messages[{index}] has an image, but `{model_ref}` takes text only; send it to a model whose `input` lists \"image\", or send text"
+            ),
+            code: "unsupported_content",
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Clamps the output budget to the model's `maxTokens` and refuses what cannot fit. Returns a

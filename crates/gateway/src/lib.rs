@@ -15,6 +15,7 @@ mod pipeline;
 pub mod providers;
 mod reload;
 pub mod residency;
+pub mod response_store;
 mod routes;
 mod session;
 mod state;

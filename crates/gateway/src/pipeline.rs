@@ -266,6 +266,7 @@ fn prepare_labelled(
         tracing::info!(agent = %agent.id, tools = ?removed, "denied tools removed from the request");
     }
     let shown_model = target.to_string();
+    guard::check_modalities(&shown_model, provider.model(&target.model), &request)?;
     if let Some(warning) = guard::apply(&shown_model, provider.model(&target.model), &mut request)?
     {
         tracing::warn!(agent = %agent.id, "{warning}");
@@ -320,6 +321,11 @@ pub enum StreamEvent {
 }
 
 impl Prepared {
+    /// The agent the request was routed to.
+    pub fn agent(&self) -> &str {
+        &self.audit.agent
+    }
+
     /// Asks for the whole answer at once.
     pub async fn complete(mut self) -> Result<(HeaderMap, ChatCompletionResponse), GatewayError> {
         self.request.stream = Some(false);

@@ -1321,3 +1321,68 @@ async fn activating_a_model_unloads_what_ollama_holds_and_warms_the_target() {
         serde_json::from_str(&std::fs::read_to_string(&paths.config_file).unwrap()).unwrap();
     assert_eq!(saved["models"]["primary"], "ollama/llama3.2");
 }
+
+/// The same denied call, asked for through the Responses and Messages APIs, streamed and not:
+/// one pipeline, so neither a `function_call` item nor a `tool_use` block reaches the client.
+#[tokio::test]
+async fn a_denied_call_never_reaches_a_responses_or_messages_client() {
+    let fixture = Fixture::start(vec![(
+        Method::POST,
+        "/api/chat",
+        Reply::ndjson("chat-tools-stream.ndjson"),
+    )])
+    .await;
+    let fixture_whole = Fixture::start(vec![(
+        Method::POST,
+        "/api/chat",
+        Reply::json(StatusCode::OK, "chat-tools.response.json"),
+    )])
+    .await;
+    for (fixture, stream) in [(&fixture, true), (&fixture_whole, false)] {
+        let (base, workspace, _dir) = gateway_denying_get_weather(fixture).await;
+        let client = reqwest::Client::new();
+        let responses = client
+            .post(format!("{base}/v1/responses"))
+            .json(&json!({ "model": "default", "input": "What is the weather in Tokyo?", "stream": stream }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(responses.status(), StatusCode::OK);
+        let responses = responses.text().await.unwrap();
+        assert!(!responses.contains("get_weather"), "{responses}");
+        assert!(!responses.contains("function_call"), "{responses}");
+        assert!(
+            responses.contains("\"status\":\"completed\""),
+            "{responses}"
+        );
+        let messages = client
+            .post(format!("{base}/v1/messages"))
+            .json(&json!({
+                "model": "default", "max_tokens": 64, "stream": stream,
+                "messages": [{ "role": "user", "content": "What is the weather in Tokyo?" }]
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(messages.status(), StatusCode::OK);
+        let messages = messages.text().await.unwrap();
+        assert!(!messages.contains("get_weather"), "{messages}");
+        assert!(!messages.contains("tool_use"), "{messages}");
+        assert!(
+            messages.contains("\"stop_reason\":\"end_turn\""),
+            "{messages}"
+        );
+        let audit = std::fs::read_to_string(workspace.join("audit.jsonl")).unwrap();
+        let blocked: Vec<Value> = audit
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(blocked.len(), 2, "{audit}");
+        assert!(
+            blocked
+                .iter()
+                .all(|record| record["tool"] == "get_weather" && record["allowed"] == false),
+            "{audit}"
+        );
+    }
+}

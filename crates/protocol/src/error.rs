@@ -86,6 +86,81 @@ pub enum ProtocolError {
     /// An NDJSON line that is not UTF-8.
     #[error("a streamed line is not valid UTF-8 (invalid byte at offset {valid_up_to})")]
     InvalidUtf8 { valid_up_to: usize },
+
+    /// A Messages request without messages.
+    #[error("`messages` is empty: a request needs at least one message")]
+    EmptyMessages,
+
+    /// An Anthropic content block that cannot be translated where it is (`at` is its JSON path,
+    /// `messages[2].content[1]`).
+    #[error("{at}: a `{kind}` block {reason}")]
+    UnsupportedBlock {
+        at: String,
+        kind: String,
+        reason: &'static str,
+    },
+
+    /// An Anthropic `tool_result` answering no earlier `tool_use`.
+    #[error(
+        "{at}: `tool_result` answers tool_use id `{id}`, \
+         which no earlier assistant `tool_use` has"
+    )]
+    UnknownToolUseId { at: String, id: String },
+
+    /// An image URL that is neither a base64 `data:` URL nor an http(s) link.
+    #[error(
+        "messages[{index}]: image {excerpt:?} is neither a base64 `data:` URL \
+         nor an http(s) link"
+    )]
+    InvalidImageUrl { index: usize, excerpt: String },
+
+    /// A streamed tool call continued after a later call had started, which a target that
+    /// streams one call at a time cannot follow.
+    #[error("the streamed tool call at index {index} continued after a later call had started")]
+    ToolCallsInterleaved { index: u32 },
+
+    /// An `error` event in an upstream stream (Anthropic's `overloaded_error`…).
+    #[error("the upstream stream failed with `{kind}`: {message}")]
+    UpstreamStreamError { kind: String, message: String },
+
+    /// A Responses request with no input and no earlier conversation to go on from.
+    #[error("`input` is empty and there is no `previous_response_id` conversation to go on from")]
+    EmptyInput,
+
+    /// A Responses input item Hearth cannot translate (`at` is `input[3]`, or the place in the
+    /// stored conversation that `previous_response_id` continues).
+    #[error("{at}: item type `{kind}` is not supported")]
+    UnsupportedInputItem { at: String, kind: String },
+
+    /// A content part of a Responses input item that cannot be carried where it goes.
+    #[error("{at}: a content part of type `{kind}` is not supported {reason}")]
+    UnsupportedInputContent {
+        at: String,
+        kind: String,
+        reason: &'static str,
+    },
+
+    /// A Responses message role other than user, assistant, system and developer.
+    #[error("{at}: role `{role}` is not one of user, assistant, system, developer")]
+    UnknownInputRole { at: String, role: String },
+
+    /// A `function_call_output` answering no earlier `function_call`.
+    #[error(
+        "{at}: `function_call_output` answers call id `{call_id}`, \
+         but no earlier `function_call` has that call id"
+    )]
+    UnknownCallId { at: String, call_id: String },
+
+    /// A Responses `tool_choice` naming a hosted tool (or a newer form).
+    #[error(
+        "`tool_choice` of type `{kind}` is not supported; only `none`, `auto`, `required`, \
+         a function or `allowed_tools` are"
+    )]
+    UnsupportedToolChoice { kind: String },
+
+    /// More than one choice asked of a target that answers once.
+    #[error("`n` = {n} is not supported: {target} answers with one choice per request")]
+    UnsupportedChoiceCountFor { n: u32, target: &'static str },
 }
 
 fn at(path: &str) -> String {

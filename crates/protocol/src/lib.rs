@@ -8,6 +8,7 @@
 //! target. This crate sits at the bottom of the dependency graph and depends on no other Hearth
 //! crate.
 
+pub mod anthropic;
 pub mod convert;
 pub mod error;
 pub mod framing;

@@ -310,6 +310,9 @@ pub struct GatewayFile {
     /// Largest request body accepted, in MiB.
     #[serde(default = "default_body_limit", rename = "bodyLimitMiB")]
     pub body_limit_mib: u32,
+    /// What `/v1/responses` keeps for `previous_response_id`.
+    #[serde(default)]
+    pub responses: ResponsesFile,
 }
 
 impl Default for GatewayFile {
@@ -321,8 +324,39 @@ impl Default for GatewayFile {
             admin_token: default_admin_token(),
             timeouts: TimeoutsFile::default(),
             body_limit_mib: default_body_limit(),
+            responses: ResponsesFile::default(),
         }
     }
+}
+
+/// The responses `/v1/responses` stores, per agent, in the agent's workspace, so a later
+/// request can go on from one with `previous_response_id`. The oldest go first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResponsesFile {
+    /// How many responses each agent keeps.
+    #[serde(default = "default_max_stored")]
+    #[schemars(range(min = 1))]
+    pub max_stored: u32,
+    /// How long a response is kept.
+    #[serde(default = "default_max_age")]
+    pub max_age: DurationSpec,
+}
+
+impl Default for ResponsesFile {
+    fn default() -> Self {
+        ResponsesFile {
+            max_stored: default_max_stored(),
+            max_age: default_max_age(),
+        }
+    }
+}
+
+fn default_max_stored() -> u32 {
+    1000
+}
+fn default_max_age() -> DurationSpec {
+    DurationSpec::from_secs(30 * 24 * 3600)
 }
 
 pub const DEFAULT_PORT: u16 = 11500;

@@ -269,6 +269,9 @@ pub struct Gateway {
     pub admin_token: SecretRef,
     pub timeouts: Timeouts,
     pub body_limit_bytes: usize,
+    /// How many responses `/v1/responses` keeps per agent, and for how long.
+    pub responses_max_stored: usize,
+    pub responses_max_age: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

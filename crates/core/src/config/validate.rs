@@ -706,6 +706,10 @@ impl Checker<'_> {
             body_limit_bytes: usize::try_from(gateway.body_limit_mib)
                 .unwrap_or(usize::MAX)
                 .saturating_mul(1024 * 1024),
+            responses_max_stored: usize::try_from(gateway.responses.max_stored)
+                .unwrap_or(usize::MAX)
+                .max(1),
+            responses_max_age: gateway.responses.max_age.get(),
         })
     }
 

@@ -8,8 +8,10 @@
 //! backends; no request builds a client. Connect timeouts live in that client; first-token,
 //! idle and total timeouts are applied by the caller around these calls.
 
+pub mod anthropic;
 pub mod ollama;
 pub mod openai;
+pub mod responses;
 
 use std::{pin::Pin, time::Duration};
 
@@ -137,6 +139,8 @@ impl Endpoint {
 pub enum Backend {
     Ollama(ollama::Ollama),
     OpenAi(openai::OpenAiCompletions),
+    Responses(responses::OpenAiResponses),
+    Anthropic(anthropic::AnthropicMessages),
 }
 
 /// What every backend needs to know about the provider it serves.
@@ -154,10 +158,12 @@ impl Backend {
         match provider.api {
             Api::Ollama => Ok(Backend::Ollama(ollama::Ollama::new(endpoint))),
             Api::OpenaiCompletions => Ok(Backend::OpenAi(openai::OpenAiCompletions::new(endpoint))),
-            other => Err(BackendError::Unsupported {
-                provider: provider.id.clone(),
-                api: other.as_str(),
-            }),
+            Api::OpenaiResponses => Ok(Backend::Responses(responses::OpenAiResponses::new(
+                endpoint,
+            ))),
+            Api::AnthropicMessages => Ok(Backend::Anthropic(anthropic::AnthropicMessages::new(
+                endpoint,
+            ))),
         }
     }
 
@@ -169,6 +175,8 @@ impl Backend {
         match self {
             Backend::Ollama(backend) => backend.chat(request, params).await,
             Backend::OpenAi(backend) => backend.chat(request, params).await,
+            Backend::Responses(backend) => backend.chat(request, params).await,
+            Backend::Anthropic(backend) => backend.chat(request, params).await,
         }
     }
 
@@ -182,6 +190,8 @@ impl Backend {
         match self {
             Backend::Ollama(backend) => backend.chat_stream(request, params).await,
             Backend::OpenAi(backend) => backend.chat_stream(request, params).await,
+            Backend::Responses(backend) => backend.chat_stream(request, params).await,
+            Backend::Anthropic(backend) => backend.chat_stream(request, params).await,
         }
     }
 
@@ -193,6 +203,8 @@ impl Backend {
         match self {
             Backend::Ollama(backend) => backend.embeddings(request).await,
             Backend::OpenAi(backend) => backend.embeddings(request).await,
+            Backend::Responses(backend) => backend.embeddings(request).await,
+            Backend::Anthropic(backend) => backend.embeddings(request).await,
         }
     }
 
@@ -201,6 +213,8 @@ impl Backend {
         match self {
             Backend::Ollama(backend) => backend.list_models().await,
             Backend::OpenAi(backend) => backend.list_models().await,
+            Backend::Responses(backend) => backend.list_models().await,
+            Backend::Anthropic(backend) => backend.list_models().await,
         }
     }
 
@@ -213,6 +227,14 @@ impl Backend {
                 provider: backend.provider_id().to_owned(),
                 api: "openai-completions (unload: stop its service)",
             }),
+            Backend::Responses(backend) => Err(BackendError::Unsupported {
+                provider: backend.provider_id().to_owned(),
+                api: "openai-responses (unload: stop its service)",
+            }),
+            Backend::Anthropic(backend) => Err(BackendError::Unsupported {
+                provider: backend.provider_id().to_owned(),
+                api: "anthropic-messages (a cloud service: nothing to unload)",
+            }),
         }
     }
 
@@ -220,8 +242,68 @@ impl Backend {
         match self {
             Backend::Ollama(backend) => backend.health().await,
             Backend::OpenAi(backend) => backend.health().await,
+            Backend::Responses(backend) => backend.health().await,
+            Backend::Anthropic(backend) => backend.health().await,
         }
     }
+}
+
+/// A response body of server-sent events as `(event name, data)` pairs, parsed as the bytes
+/// arrive; refuses an answer that is not `text/event-stream`. A transport failure ends it with
+/// [`BackendError::MidStream`]; the caller decides whether the end it saw was complete.
+pub(crate) fn sse_messages(
+    provider: String,
+    response: reqwest::Response,
+) -> Result<impl Stream<Item = Result<(Option<String>, String), BackendError>> + Send, BackendError>
+{
+    use futures_util::StreamExt as _;
+    use hearth_protocol::framing::{
+        DEFAULT_MAX_LINE_BYTES,
+        sse::{SseEvent, SseParser},
+    };
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("no content type")
+        .to_owned();
+    if !content_type.starts_with("text/event-stream") {
+        return Err(BackendError::Garbage {
+            provider,
+            what: "server-sent events",
+            detail: format!("the answer is `{}`", shorten(&content_type, 80)),
+        });
+    }
+    let mut bytes = response.bytes_stream();
+    Ok(async_stream::try_stream! {
+        let mut parser = SseParser::new(DEFAULT_MAX_LINE_BYTES);
+        let garbage = |error: ProtocolError| BackendError::Garbage {
+            provider: provider.clone(),
+            what: "server-sent events",
+            detail: shorten(&error.to_string(), 200),
+        };
+        loop {
+            let (events, ended) = match bytes.next().await {
+                Some(Ok(chunk)) => (parser.feed(&chunk).map_err(garbage)?, false),
+                Some(Err(error)) => {
+                    Err(BackendError::MidStream {
+                        provider: provider.clone(),
+                        message: openai::describe(&error),
+                    })?;
+                    (Vec::new(), true)
+                }
+                None => (parser.finish().map_err(garbage)?, true),
+            };
+            for event in events {
+                if let SseEvent::Message { event, data } = event {
+                    yield (event, data);
+                }
+            }
+            if ended {
+                break;
+            }
+        }
+    })
 }
 
 /// A failure of the connection itself (refused, reset, closed under a pooled request), not a

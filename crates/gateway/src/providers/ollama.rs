@@ -353,7 +353,7 @@ fn garbage(provider: &str, what: &'static str, error: &ProtocolError) -> Backend
 /// a process-wide counter hashed by std's randomly keyed SipHash: 64 random-looking bits that
 /// differ from call to call and from run to run, without another dependency. Ids only need
 /// to be distinct, not secret.
-fn completion_ids() -> CompletionIds {
+pub(crate) fn completion_ids() -> CompletionIds {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let mut hasher = RandomState::new().build_hasher();
     hasher.write_u64(NEXT.fetch_add(1, Ordering::Relaxed));

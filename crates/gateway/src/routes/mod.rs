@@ -7,6 +7,7 @@ mod admin_services;
 mod chat_completions;
 mod embeddings;
 mod health;
+mod messages;
 mod metrics;
 mod models;
 mod ollama_chat;
@@ -15,6 +16,7 @@ mod ollama_ps;
 mod ollama_tags;
 mod ollama_version;
 mod openapi;
+mod responses;
 mod ui;
 
 use axum::{
@@ -34,12 +36,19 @@ pub fn router(gateway: Gateway) -> Router {
         )
         .route("/v1/models", get(models::models))
         .route("/v1/embeddings", post(embeddings::embeddings))
+        .route("/v1/responses", post(responses::create))
+        .route("/v1/messages", post(messages::messages))
+        .route("/v1/messages/count_tokens", post(messages::count_tokens))
         .route("/api/chat", post(ollama_chat::chat))
         .route("/api/generate", post(ollama_generate::generate))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(move |request, next| {
             refuse_oversized(body_limit, request, next)
         }))
+        .route(
+            "/v1/responses/{id}",
+            get(responses::get).delete(responses::delete),
+        )
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::metrics))
         .route("/api/version", get(ollama_version::version))

@@ -64,7 +64,7 @@ async fn resident(config: &Config, provider: &Provider, backend: &Backend) -> Ve
                     })
                     .collect()
             }),
-            Backend::OpenAi(_) => backend
+            Backend::OpenAi(_) | Backend::Responses(_) | Backend::Anthropic(_) => backend
                 .health()
                 .await
                 .map(|()| routed_models(config, provider)),

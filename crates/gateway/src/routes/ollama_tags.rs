@@ -63,15 +63,17 @@ async fn on_backend(provider: &Provider, backend: &Backend) -> (String, Vec<Mode
     let ask = async {
         match backend {
             Backend::Ollama(ollama) => ollama.tags().await.map(|tags| tags.models),
-            Backend::OpenAi(_) => backend.list_models().await.map(|ids| {
-                ids.into_iter()
-                    .map(|id| ModelSummary {
-                        model: id.clone(),
-                        name: id,
-                        ..ModelSummary::default()
-                    })
-                    .collect()
-            }),
+            Backend::OpenAi(_) | Backend::Responses(_) | Backend::Anthropic(_) => {
+                backend.list_models().await.map(|ids| {
+                    ids.into_iter()
+                        .map(|id| ModelSummary {
+                            model: id.clone(),
+                            name: id,
+                            ..ModelSummary::default()
+                        })
+                        .collect()
+                })
+            }
         }
     };
     let answer: Result<Vec<ModelSummary>, BackendError> =

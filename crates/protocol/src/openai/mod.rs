@@ -9,6 +9,7 @@
 pub mod chat;
 pub mod embeddings;
 pub mod models;
+pub mod responses;
 
 pub use chat::{
     ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse, ChatMessage, ErrorBody,

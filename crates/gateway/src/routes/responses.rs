@@ -1,0 +1,298 @@
+//! `POST /v1/responses`, `GET` and `DELETE /v1/responses/{id}`: the OpenAI Responses API in
+//! front of every backend, also those that lack it. The request is translated into the
+//! canonical form (`responses_request_to_openai`) and takes the same pipeline as a chat
+//! completion — routing, tool policy, context guard, timeouts, metrics — and the answer comes
+//! back as a `Response` object, or as Responses server-sent events (`response.created` …
+//! `response.completed`, each with its `sequence_number`).
+//!
+//! Hearth keeps the conversation itself: unless `store` is false, each response is saved with
+//! the whole conversation through its output in the agent's workspace ([`ResponseStore`]), and
+//! `previous_response_id` puts that conversation before the new input. A response is found only
+//! by the agent it belongs to. A streamed response is saved before `response.completed` goes
+//! out, so a client may go on from it the moment it sees that event.
+
+use std::{
+    convert::Infallible,
+    path::PathBuf,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use axum::{
+    Json,
+    body::{Body, Bytes},
+    extract::{Path, State},
+    http::{HeaderMap, HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use futures_util::StreamExt;
+use hearth_protocol::{
+    convert::{
+        OpenAiToResponsesStream, ResponseContext, chat_response_to_response, conversation,
+        responses_request_to_openai,
+    },
+    framing::sse::KEEP_ALIVE,
+    from_json,
+    openai::responses::{InputItem, ResponsesRequest},
+};
+use serde_json::json;
+
+use crate::{
+    auth::{Caller, authenticate},
+    error::GatewayError,
+    pipeline::{self, StreamEvent},
+    response_store::{self, ResponseStore, StoredResponse},
+    state::{Gateway, Runtime},
+};
+
+pub async fn create(State(gateway): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
+    handle(gateway, headers, body)
+        .await
+        .unwrap_or_else(|error| refused(error, "response"))
+}
+
+pub async fn get(
+    State(gateway): State<Gateway>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let found = async {
+        let (store, workspace, agent) = agent_store(&gateway, &headers)?;
+        let stored = load(&store, &workspace, &agent, &id).await?;
+        Ok::<_, GatewayError>(Json(stored.response).into_response())
+    };
+    found
+        .await
+        .unwrap_or_else(|error| refused(error, "response lookup"))
+}
+
+pub async fn delete(
+    State(gateway): State<Gateway>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let deleted = async {
+        let (store, workspace, agent) = agent_store(&gateway, &headers)?;
+        let deleted = store
+            .delete(&workspace, &agent, &id)
+            .await
+            .map_err(storage_error)?;
+        if !deleted {
+            return Err(not_found(&id));
+        }
+        Ok(Json(json!({ "id": id, "object": "response", "deleted": true })).into_response())
+    };
+    deleted
+        .await
+        .unwrap_or_else(|error| refused(error, "response deletion"))
+}
+
+fn refused(error: GatewayError, what: &str) -> Response {
+    tracing::warn!(status = %error.status(), %error, "{what} refused");
+    error.into_response()
+}
+
+async fn handle(
+    gateway: Gateway,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, GatewayError> {
+    // Authentication comes before parsing: a stranger learns nothing from our parse errors.
+    let caller = authenticate(&gateway.runtime(), &headers)?;
+    let request: ResponsesRequest = from_json(&body).map_err(|error| GatewayError::BadRequest {
+        message: format!("invalid request body: {error}"),
+        code: "invalid_request",
+    })?;
+    let (store, workspace, agent) = routed_store(&gateway.runtime(), &caller, &headers)?;
+    let history = match request.previous_response_id.as_deref() {
+        Some(previous) => load(&store, &workspace, &agent, previous)
+            .await
+            .map_err(|error| match error {
+                GatewayError::NotFound(_) => GatewayError::BadRequest {
+                    message: format!(
+                        "previous response `{previous}` not found: it was never stored (`store: false`), was deleted, expired, or belongs to another agent"
+                    ),
+                    code: "previous_response_not_found",
+                },
+                other => other,
+            })?
+            .conversation,
+        None => Vec::new(),
+    };
+    let canonical = responses_request_to_openai(&request, &history).map_err(|error| {
+        GatewayError::BadRequest {
+            message: format!("invalid request: {error}"),
+            code: "invalid_request",
+        }
+    })?;
+    let streamed = request.stream == Some(true);
+    let prepared =
+        pipeline::prepare(&gateway, &headers, &caller, canonical, "openai-responses").await?;
+    if prepared.agent() != agent {
+        // The configuration changed between the lookup and routing: the history read belongs
+        // to another agent than the one that would answer.
+        return Err(GatewayError::BadRequest {
+            message: "the configuration changed while the request was routed; send it again"
+                .to_owned(),
+            code: "config_changed",
+        });
+    }
+    let context = ResponseContext {
+        id: response_store::new_id(),
+        created_at: now(),
+        model: prepared.shown_model.clone(),
+        previous_response_id: request.previous_response_id.clone(),
+        store: request.store != Some(false),
+    };
+    let saver = Saver {
+        store: context.store.then_some(store),
+        workspace,
+        agent,
+    };
+    if !streamed {
+        let (out_headers, answer) = prepared.complete().await?;
+        let response = chat_response_to_response(answer, &request, &context);
+        saver
+            .save(&response, conversation(&history, &request, &response))
+            .await;
+        return Ok((out_headers, Json(response)).into_response());
+    }
+    let (out_headers, events) = prepared.stream().await?;
+    let sse = async_stream::stream! {
+        let mut translator = OpenAiToResponsesStream::new(&request, context);
+        for event in translator.start() {
+            yield event.to_sse();
+        }
+        let mut events = std::pin::pin!(events);
+        while let Some(event) = events.next().await {
+            match event {
+                StreamEvent::Chunk(chunk) => {
+                    for event in translator.push(*chunk) {
+                        yield event.to_sse();
+                    }
+                }
+                StreamEvent::KeepAlive => yield KEEP_ALIVE.to_owned(),
+                StreamEvent::Failed(message) => {
+                    for event in translator.fail(&message) {
+                        yield event.to_sse();
+                    }
+                    break;
+                }
+                StreamEvent::Done => {
+                    let closing = translator.finish();
+                    let response = translator.response();
+                    saver.save(response, conversation(&history, &request, response)).await;
+                    for event in closing {
+                        yield event.to_sse();
+                    }
+                    break;
+                }
+            }
+        }
+    };
+    let sse = sse.map(|text| Ok::<Bytes, Infallible>(Bytes::from(text)));
+    let mut response = Response::new(Body::from_stream(sse));
+    let response_headers = response.headers_mut();
+    response_headers.extend(out_headers);
+    response_headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+/// Where a finished response goes, if anywhere.
+struct Saver {
+    store: Option<ResponseStore>,
+    workspace: PathBuf,
+    agent: String,
+}
+
+impl Saver {
+    /// Saves a response that ended (completed or incomplete). A failure to save does not take
+    /// the answer from the client; it is logged, and going on from it will say "not found".
+    async fn save(
+        &self,
+        response: &hearth_protocol::openai::responses::Response,
+        conversation: Vec<InputItem>,
+    ) {
+        let Some(store) = &self.store else {
+            return;
+        };
+        let stored = StoredResponse {
+            agent: self.agent.clone(),
+            response: response.clone(),
+            conversation,
+        };
+        if let Err(error) = store.save(&self.workspace, stored).await {
+            tracing::error!(
+                agent = %self.agent,
+                response = %response.id,
+                %error,
+                "cannot store the response; previous_response_id will not find it"
+            );
+        }
+    }
+}
+
+/// The store, workspace and agent of whoever is asking (for a lookup or a deletion).
+fn agent_store(
+    gateway: &Gateway,
+    headers: &HeaderMap,
+) -> Result<(ResponseStore, PathBuf, String), GatewayError> {
+    let runtime = gateway.runtime();
+    let caller = authenticate(&runtime, headers)?;
+    routed_store(&runtime, &caller, headers)
+}
+
+fn routed_store(
+    runtime: &Runtime,
+    caller: &Caller,
+    headers: &HeaderMap,
+) -> Result<(ResponseStore, PathBuf, String), GatewayError> {
+    let config = &runtime.config;
+    let route = pipeline::route_caller(config, caller, headers);
+    let agent = config
+        .agent(&route.agent)
+        .ok_or_else(|| GatewayError::ModelNotFound {
+            message: format!("agent `{}` is not configured", route.agent),
+        })?;
+    let store = ResponseStore::new(
+        config.gateway.responses_max_stored,
+        config.gateway.responses_max_age,
+    );
+    Ok((store, agent.workspace.clone(), agent.id.clone()))
+}
+
+async fn load(
+    store: &ResponseStore,
+    workspace: &std::path::Path,
+    agent: &str,
+    id: &str,
+) -> Result<StoredResponse, GatewayError> {
+    store
+        .load(workspace, agent, id)
+        .await
+        .map_err(storage_error)?
+        .ok_or_else(|| not_found(id))
+}
+
+fn not_found(id: &str) -> GatewayError {
+    GatewayError::NotFound(format!(
+        "no response `{}` is stored for this agent",
+        crate::providers::shorten(id, 80)
+    ))
+}
+
+fn storage_error(error: std::io::Error) -> GatewayError {
+    tracing::error!(%error, "response store");
+    GatewayError::ServiceFailed {
+        message: "the response store cannot be read or written; see Hearth's log".to_owned(),
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
