@@ -6,10 +6,9 @@
 //! as Anthropic requires. The base URL may name the version (`https://api.anthropic.com/v1`)
 //! or not (`https://api.anthropic.com`): `/v1` is added when it is missing.
 
-use futures_util::StreamExt;
 use hearth_core::config::file::ModelParams;
 use hearth_protocol::{
-    anthropic::{MessagesResponse, StreamEvent},
+    anthropic::MessagesResponse,
     convert::{AnthropicToOpenAiStream, chat_request_to_messages, messages_response_to_openai},
     from_json,
     openai::{
@@ -93,21 +92,10 @@ impl AnthropicMessages {
         request: ChatCompletionRequest,
         params: &ModelParams,
     ) -> Result<ChatCompletionResponse, BackendError> {
-        let response = self
-            .endpoint
-            .send(self.request(request, params, false)?)
-            .await?;
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| BackendError::Truncated {
-                provider: format!("{} ({})", self.provider(), super::openai::describe(&error)),
-            })?;
-        let answer: MessagesResponse = from_json(&body).map_err(|error| BackendError::Garbage {
-            provider: self.provider(),
-            what: "Anthropic message JSON",
-            detail: shorten(&error.to_string(), 200),
-        })?;
+        let request = self.request(request, params, false)?;
+        let response = self.endpoint.send(request).await?;
+        let answer: MessagesResponse =
+            super::read_json(&self.endpoint.provider, response, "Anthropic message JSON").await?;
         Ok(messages_response_to_openai(answer, &completion_ids()))
     }
 
@@ -116,37 +104,10 @@ impl AnthropicMessages {
         request: ChatCompletionRequest,
         params: &ModelParams,
     ) -> Result<ChunkStream, BackendError> {
-        let response = self
-            .endpoint
-            .send(self.request(request, params, true)?)
-            .await?;
-        let provider = self.provider();
-        let mut messages = Box::pin(super::sse_messages(provider.clone(), response)?);
-        let stream = async_stream::try_stream! {
-            let mut converter = AnthropicToOpenAiStream::new(completion_ids(), true);
-            while let Some(message) = messages.next().await {
-                let (_, data) = message?;
-                let event: StreamEvent = from_json(data.as_bytes()).map_err(|error| BackendError::Garbage {
-                    provider: provider.clone(),
-                    what: "Anthropic event",
-                    detail: shorten(&error.to_string(), 200),
-                })?;
-                let chunks = converter.push(event).map_err(|error| BackendError::MidStream {
-                    provider: provider.clone(),
-                    message: shorten(&error.to_string(), 300),
-                })?;
-                for chunk in chunks {
-                    yield chunk;
-                }
-                if converter.is_finished() {
-                    break;
-                }
-            }
-            if !converter.is_finished() {
-                Err(BackendError::Truncated { provider: provider.clone() })?;
-            }
-        };
-        Ok(Box::pin(stream))
+        let request = self.request(request, params, true)?;
+        let response = self.endpoint.send(request).await?;
+        let converter = AnthropicToOpenAiStream::new(completion_ids(), true);
+        super::converted_stream(self.provider(), response, converter)
     }
 
     pub async fn embeddings(

@@ -306,6 +306,93 @@ pub(crate) fn sse_messages(
     })
 }
 
+/// A backend protocol's stream converter: that protocol's events in, chat chunks out.
+pub(crate) trait ChunkConverter: Send + 'static {
+    type Event: serde::de::DeserializeOwned + Send;
+    /// What an event is called in errors ("Anthropic event").
+    const EVENT: &'static str;
+    fn push(&mut self, event: Self::Event) -> Result<Vec<ChatCompletionChunk>, ProtocolError>;
+    fn is_finished(&self) -> bool;
+}
+
+impl ChunkConverter for hearth_protocol::convert::AnthropicToOpenAiStream {
+    type Event = hearth_protocol::anthropic::StreamEvent;
+    const EVENT: &'static str = "Anthropic event";
+    fn push(&mut self, event: Self::Event) -> Result<Vec<ChatCompletionChunk>, ProtocolError> {
+        self.push(event)
+    }
+    fn is_finished(&self) -> bool {
+        self.is_finished()
+    }
+}
+
+impl ChunkConverter for hearth_protocol::convert::ResponsesToOpenAiStream {
+    type Event = hearth_protocol::openai::responses::StreamEvent;
+    const EVENT: &'static str = "Responses event";
+    fn push(&mut self, event: Self::Event) -> Result<Vec<ChatCompletionChunk>, ProtocolError> {
+        self.push(event)
+    }
+    fn is_finished(&self) -> bool {
+        self.is_finished()
+    }
+}
+
+/// A streamed answer in named server-sent events (Responses, Messages) as chat chunks: each
+/// event's data parsed and converted as it arrives; an upstream error event ends the stream
+/// with [`BackendError::MidStream`], an end before the converter finished with
+/// [`BackendError::Truncated`].
+pub(crate) fn converted_stream<C: ChunkConverter>(
+    provider: String,
+    response: reqwest::Response,
+    mut converter: C,
+) -> Result<ChunkStream, BackendError> {
+    use futures_util::StreamExt as _;
+    let mut messages = Box::pin(sse_messages(provider.clone(), response)?);
+    Ok(Box::pin(async_stream::try_stream! {
+        while let Some(message) = messages.next().await {
+            let (_, data) = message?;
+            let event: C::Event =
+                hearth_protocol::from_json(data.as_bytes()).map_err(|error| BackendError::Garbage {
+                    provider: provider.clone(),
+                    what: C::EVENT,
+                    detail: shorten(&error.to_string(), 200),
+                })?;
+            let chunks = converter.push(event).map_err(|error| BackendError::MidStream {
+                provider: provider.clone(),
+                message: shorten(&error.to_string(), 300),
+            })?;
+            for chunk in chunks {
+                yield chunk;
+            }
+            if converter.is_finished() {
+                break;
+            }
+        }
+        if !converter.is_finished() {
+            Err(BackendError::Truncated { provider: provider.clone() })?;
+        }
+    }))
+}
+
+/// A whole JSON answer of `what` ("Anthropic message JSON").
+pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
+    provider: &str,
+    response: reqwest::Response,
+    what: &'static str,
+) -> Result<T, BackendError> {
+    let body = response
+        .bytes()
+        .await
+        .map_err(|error| BackendError::Truncated {
+            provider: format!("{provider} ({})", openai::describe(&error)),
+        })?;
+    hearth_protocol::from_json(&body).map_err(|error| BackendError::Garbage {
+        provider: provider.to_owned(),
+        what,
+        detail: shorten(&error.to_string(), 200),
+    })
+}
+
 /// A failure of the connection itself (refused, reset, closed under a pooled request), not a
 /// timeout and not an answer: nothing reached a model, so one more try is harmless.
 fn stale_connection(error: &reqwest::Error) -> bool {

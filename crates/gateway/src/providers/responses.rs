@@ -5,15 +5,13 @@
 //! as chat completions and chunks. The base URL includes the version (`…/v1`), as for
 //! `openai-completions`.
 
-use futures_util::StreamExt;
 use hearth_core::config::file::ModelParams;
 use hearth_protocol::{
     convert::{ResponsesToOpenAiStream, chat_request_to_responses, response_to_openai},
-    from_json,
     openai::{
         chat::{ChatCompletionRequest, ChatCompletionResponse},
         embeddings::{EmbeddingsRequest, EmbeddingsResponse},
-        responses::{Response, StreamEvent},
+        responses::Response,
     },
 };
 
@@ -79,21 +77,10 @@ impl OpenAiResponses {
         request: ChatCompletionRequest,
         params: &ModelParams,
     ) -> Result<ChatCompletionResponse, BackendError> {
-        let response = self
-            .endpoint
-            .send(self.request(request, params, false)?)
-            .await?;
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| BackendError::Truncated {
-                provider: format!("{} ({})", self.provider(), super::openai::describe(&error)),
-            })?;
-        let answer: Response = from_json(&body).map_err(|error| BackendError::Garbage {
-            provider: self.provider(),
-            what: "Responses JSON",
-            detail: shorten(&error.to_string(), 200),
-        })?;
+        let request = self.request(request, params, false)?;
+        let response = self.endpoint.send(request).await?;
+        let answer: Response =
+            super::read_json(&self.endpoint.provider, response, "Responses JSON").await?;
         if let Some(error) = &answer.error {
             return Err(BackendError::MidStream {
                 provider: self.provider(),
@@ -108,37 +95,10 @@ impl OpenAiResponses {
         request: ChatCompletionRequest,
         params: &ModelParams,
     ) -> Result<ChunkStream, BackendError> {
-        let response = self
-            .endpoint
-            .send(self.request(request, params, true)?)
-            .await?;
-        let provider = self.provider();
-        let mut messages = Box::pin(super::sse_messages(provider.clone(), response)?);
-        let stream = async_stream::try_stream! {
-            let mut converter = ResponsesToOpenAiStream::new(completion_ids(), true);
-            while let Some(message) = messages.next().await {
-                let (_, data) = message?;
-                let event: StreamEvent = from_json(data.as_bytes()).map_err(|error| BackendError::Garbage {
-                    provider: provider.clone(),
-                    what: "Responses event",
-                    detail: shorten(&error.to_string(), 200),
-                })?;
-                let chunks = converter.push(event).map_err(|error| BackendError::MidStream {
-                    provider: provider.clone(),
-                    message: shorten(&error.to_string(), 300),
-                })?;
-                for chunk in chunks {
-                    yield chunk;
-                }
-                if converter.is_finished() {
-                    break;
-                }
-            }
-            if !converter.is_finished() {
-                Err(BackendError::Truncated { provider: provider.clone() })?;
-            }
-        };
-        Ok(Box::pin(stream))
+        let request = self.request(request, params, true)?;
+        let response = self.endpoint.send(request).await?;
+        let converter = ResponsesToOpenAiStream::new(completion_ids(), true);
+        super::converted_stream(self.provider(), response, converter)
     }
 
     /// `/embeddings` and `/models`: a Responses server is an OpenAI server, which has them.

@@ -4,13 +4,11 @@
 //! (`stream_options.include_usage`), an error event if the backend fails mid-stream, and
 //! `data: [DONE]` at the end.
 
-use std::convert::Infallible;
-
 use axum::{
     Json,
-    body::{Body, Bytes},
+    body::Bytes,
     extract::State,
-    http::{HeaderMap, HeaderValue, header},
+    http::HeaderMap,
     response::{IntoResponse, Response},
 };
 use futures_util::StreamExt;
@@ -82,15 +80,7 @@ async fn handle(
             StreamEvent::Failed(message) => Some(enforce::stream_error_event(&message)),
             StreamEvent::Done => Some(DONE.to_owned()),
         };
-        std::future::ready(text.map(|text| Ok::<Bytes, Infallible>(Bytes::from(text))))
+        std::future::ready(text)
     });
-    let mut response = Response::new(Body::from_stream(sse));
-    let headers = response.headers_mut();
-    headers.extend(out_headers);
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    Ok(super::streamed(out_headers, "text/event-stream", sse))
 }

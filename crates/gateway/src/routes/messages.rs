@@ -8,13 +8,11 @@
 //!
 //! Anthropic's SDKs send the key as `x-api-key`, which authenticates like a bearer token.
 
-use std::convert::Infallible;
-
 use axum::{
     Json,
-    body::{Body, Bytes},
+    body::Bytes,
     extract::State,
-    http::{HeaderMap, HeaderValue, header},
+    http::HeaderMap,
     response::{IntoResponse, Response},
 };
 use futures_util::StreamExt;
@@ -113,16 +111,7 @@ async fn handle(
             }
         }
     };
-    let sse = sse.map(|text| Ok::<Bytes, Infallible>(Bytes::from(text)));
-    let mut response = Response::new(Body::from_stream(sse));
-    let response_headers = response.headers_mut();
-    response_headers.extend(out_headers);
-    response_headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    Ok(super::streamed(out_headers, "text/event-stream", sse))
 }
 
 /// `POST /v1/messages/count_tokens`: the prompt's size as the context guard estimates it (four

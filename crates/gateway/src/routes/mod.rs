@@ -194,3 +194,30 @@ async fn request_span(
     }
     response
 }
+
+/// A streamed answer: `body` as it comes, with Hearth's headers (`out_headers`), the stream's
+/// content type and no caching.
+pub(crate) fn streamed<S>(
+    out_headers: axum::http::HeaderMap,
+    content_type: &'static str,
+    body: S,
+) -> axum::response::Response
+where
+    S: futures_util::Stream + Send + 'static,
+    S::Item: Into<axum::body::Bytes>,
+{
+    use futures_util::StreamExt as _;
+    let body = body.map(|part| Ok::<_, std::convert::Infallible>(part.into()));
+    let mut response = axum::response::Response::new(axum::body::Body::from_stream(body));
+    let headers = response.headers_mut();
+    headers.extend(out_headers);
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(content_type),
+    );
+    headers.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-cache"),
+    );
+    response
+}

@@ -13,16 +13,13 @@
 //!
 //! `/api/generate` (`ollama_generate.rs`) is a chat underneath and shares [`answer`].
 
-use std::{
-    convert::Infallible,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::{
     Json,
-    body::{Body, Bytes},
+    body::Bytes,
     extract::State,
-    http::{HeaderMap, HeaderValue, header},
+    http::HeaderMap,
     response::{IntoResponse, Response},
 };
 use futures_util::{Stream, StreamExt};
@@ -114,15 +111,11 @@ where
         return Ok((out_headers, Json(shape(reply))).into_response());
     }
     let (out_headers, events) = prepared.stream().await?;
-    let mut response = Response::new(Body::from_stream(ndjson(events, provider, shape)));
-    let response_headers = response.headers_mut();
-    response_headers.extend(out_headers);
-    response_headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/x-ndjson"),
-    );
-    response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    Ok(super::streamed(
+        out_headers,
+        "application/x-ndjson",
+        ndjson(events, provider, shape),
+    ))
 }
 
 /// The pipeline's events as Ollama NDJSON lines, each written as soon as its chunk arrives.
@@ -130,7 +123,7 @@ fn ndjson<T>(
     events: impl Stream<Item = StreamEvent> + Send + 'static,
     provider: String,
     shape: fn(ChatResponse) -> T,
-) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static
+) -> impl Stream<Item = Bytes> + Send + 'static
 where
     T: Serialize + Send + 'static,
 {
@@ -143,20 +136,20 @@ where
                 StreamEvent::KeepAlive => continue,
                 StreamEvent::Done => converter.finish(&created_at()),
                 StreamEvent::Failed(message) => {
-                    yield Ok(line(&ErrorResponse::new(message)));
+                    yield line(&ErrorResponse::new(message));
                     return;
                 }
             };
             match replies {
                 Ok(replies) => {
                     for reply in replies {
-                        yield Ok(line(&shape(reply)));
+                        yield line(&shape(reply));
                     }
                 }
                 Err(source) => {
                     let error = BackendError::Translate { provider: provider.clone(), source };
                     tracing::warn!(%error, "Ollama stream ended: untranslatable chunk");
-                    yield Ok(line(&ErrorResponse::new(error.to_string())));
+                    yield line(&ErrorResponse::new(error.to_string()));
                     return;
                 }
             }
@@ -164,7 +157,7 @@ where
         if !converter.is_finished() {
             // The pipeline always ends with `Done` or `Failed`; never leave a client waiting
             // for a `done` line that will not come.
-            yield Ok(line(&ErrorResponse::new("the answer ended before it was complete")));
+            yield line(&ErrorResponse::new("the answer ended before it was complete"));
         }
     }
 }

@@ -12,16 +12,15 @@
 //! out, so a client may go on from it the moment it sees that event.
 
 use std::{
-    convert::Infallible,
     path::PathBuf,
     time::{SystemTime, UNIX_EPOCH},
 };
 
 use axum::{
     Json,
-    body::{Body, Bytes},
+    body::Bytes,
     extract::{Path, State},
-    http::{HeaderMap, HeaderValue, header},
+    http::HeaderMap,
     response::{IntoResponse, Response},
 };
 use futures_util::StreamExt;
@@ -189,16 +188,7 @@ async fn handle(
             }
         }
     };
-    let sse = sse.map(|text| Ok::<Bytes, Infallible>(Bytes::from(text)));
-    let mut response = Response::new(Body::from_stream(sse));
-    let response_headers = response.headers_mut();
-    response_headers.extend(out_headers);
-    response_headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    Ok(super::streamed(out_headers, "text/event-stream", sse))
 }
 
 /// Where a finished response goes, if anywhere.
