@@ -289,8 +289,15 @@ impl StreamFilter {
         *next += 1;
         self.allowed_any.insert(call.choice, true);
         call.state = CallState::Allowed(index);
+        // The client gets the name that was decided, whole, in the first delta: converters
+        // downstream (and some clients) keep only a name's first piece.
+        let mut named = false;
         out.extend(held.into_iter().map(|mut delta| {
             delta.index = index;
+            if let Some(function) = delta.function.as_mut() {
+                function.name = (!named).then(|| call.name.clone());
+                named = true;
+            }
             delta
         }));
     }
@@ -690,6 +697,11 @@ mod tests {
             blocked = filter.blocked();
             for call in &chunk.choices[0].delta.tool_calls {
                 if let Some(name) = call.function.as_ref().and_then(|f| f.name.as_ref()) {
+                    // The whole name, once: converters downstream keep only the first piece.
+                    assert!(
+                        !names.contains_key(&call.index),
+                        "a second name piece: {name}"
+                    );
                     names.entry(call.index).or_default().push_str(name);
                 }
             }

@@ -6,8 +6,11 @@
 //! crash leaves the old file or the new one, never half of one, and a restart loses nothing.
 //! A file holds the response as the client saw it and the whole conversation up to and
 //! including its output, so going on from it never needs its predecessors: pruning an old
-//! response never breaks a newer one. The store is bounded per agent by count and age; the
-//! oldest go first, on every save.
+//! response never breaks a newer one. The store is bounded per agent by count, age and bytes
+//! (a long chain stores its early turns again in every file); the oldest go first, on every
+//! save, but the response just saved always stays. A file that cannot be read as a stored
+//! response (truncated by a full disk, written by another version) is removed and reported as
+//! not found, and a temporary file a crash left behind is removed by the next save.
 //!
 //! Ids are `resp_` and 48 random hex digits. Only such ids are ever turned into a path, so an
 //! id from a client can never name another file; a response of another agent is simply not
@@ -25,6 +28,9 @@ use serde::{Deserialize, Serialize};
 /// How many responses each agent keeps, and for how long, unless configured otherwise.
 pub const DEFAULT_MAX_STORED: usize = 1000;
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
+pub const DEFAULT_MAX_BYTES: u64 = 512 * 1024 * 1024;
+/// A temporary file older than this is a crash's leftover, not a save in progress.
+const STALE_TEMPORARY: Duration = Duration::from_secs(600);
 
 const PREFIX: &str = "resp_";
 const ID_HEX_DIGITS: usize = 48;
@@ -45,19 +51,21 @@ pub struct StoredResponse {
 pub struct ResponseStore {
     max_stored: usize,
     max_age: Duration,
+    max_bytes: u64,
 }
 
 impl Default for ResponseStore {
     fn default() -> Self {
-        ResponseStore::new(DEFAULT_MAX_STORED, DEFAULT_MAX_AGE)
+        ResponseStore::new(DEFAULT_MAX_STORED, DEFAULT_MAX_AGE, DEFAULT_MAX_BYTES)
     }
 }
 
 impl ResponseStore {
-    pub fn new(max_stored: usize, max_age: Duration) -> ResponseStore {
+    pub fn new(max_stored: usize, max_age: Duration, max_bytes: u64) -> ResponseStore {
         ResponseStore {
             max_stored: max_stored.max(1),
             max_age,
+            max_bytes,
         }
     }
 
@@ -75,7 +83,8 @@ impl ResponseStore {
             serde_json::to_writer(&mut temporary, &stored)?;
             temporary.as_file().sync_all()?;
             temporary.persist(&path).map_err(|error| error.error)?;
-            store.prune(&dir)
+            sync_directory(&dir)?;
+            store.prune(&dir, &path)
         })
         .await
     }
@@ -104,13 +113,18 @@ impl ResponseStore {
                 remove(&path)?;
                 return Ok(None);
             }
-            let stored: StoredResponse = serde_json::from_slice(&text).map_err(|error| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("{} is not a stored response: {error}", path.display()),
-                )
-            })?;
-            Ok((stored.agent == agent).then_some(stored))
+            match serde_json::from_slice::<StoredResponse>(&text) {
+                Ok(stored) => Ok((stored.agent == agent).then_some(stored)),
+                Err(error) => {
+                    tracing::warn!(
+                        path = %path.display(),
+                        %error,
+                        "a stored response that cannot be read is removed"
+                    );
+                    remove(&path)?;
+                    Ok(None)
+                }
+            }
         })
         .await
     }
@@ -130,34 +144,42 @@ impl ResponseStore {
         .await
     }
 
-    /// Removes expired responses, then the oldest beyond the count.
-    fn prune(&self, dir: &Path) -> io::Result<()> {
+    /// Removes expired responses and a crash's temporary files, then the oldest beyond the
+    /// count or the bytes; `newest` (just saved) always stays.
+    fn prune(&self, dir: &Path, newest: &Path) -> io::Result<()> {
         let mut kept = Vec::new();
         for entry in std::fs::read_dir(dir)? {
             let entry = entry?;
             let path = entry.path();
-            let is_response = path
-                .file_name()
-                .and_then(|name| name.to_str())
-                .and_then(|name| name.strip_suffix(".json"))
-                .is_some_and(valid_id);
-            if !is_response {
+            let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+                continue;
+            };
+            if name.starts_with(".resp-") && name.ends_with(".tmp") {
+                if expired(&path, STALE_TEMPORARY) {
+                    remove(&path)?;
+                }
+                continue;
+            }
+            if !name.strip_suffix(".json").is_some_and(valid_id) {
                 continue;
             }
             if expired(&path, self.max_age) {
                 remove(&path)?;
                 continue;
             }
-            let modified = entry
-                .metadata()
-                .and_then(|metadata| metadata.modified())
-                .unwrap_or(SystemTime::UNIX_EPOCH);
-            kept.push((modified, path));
+            let metadata = entry.metadata()?;
+            let modified = metadata.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            kept.push((modified, metadata.len(), path));
         }
-        if kept.len() > self.max_stored {
-            kept.sort();
-            for (_, path) in kept.iter().take(kept.len() - self.max_stored) {
-                remove(path)?;
+        // Newest first: keep while both budgets allow.
+        kept.sort_by_key(|(modified, _, _)| std::cmp::Reverse(*modified));
+        let (mut count, mut bytes) = (0_usize, 0_u64);
+        for (_, size, path) in kept {
+            count += 1;
+            bytes = bytes.saturating_add(size);
+            let within = count <= self.max_stored && bytes <= self.max_bytes;
+            if !within && path != newest {
+                remove(&path)?;
             }
         }
         Ok(())
@@ -212,6 +234,15 @@ fn remove(path: &Path) -> io::Result<()> {
         Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
         _ => Ok(()),
     }
+}
+
+/// Makes a rename in `dir` durable (a power loss after it keeps the new file).
+fn sync_directory(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 fn create_private_dir(dir: &Path) -> io::Result<()> {
@@ -314,7 +345,7 @@ mod tests {
     #[tokio::test]
     async fn the_oldest_go_first_beyond_the_count_and_deletion_removes_one() {
         let dir = tempfile::tempdir().unwrap();
-        let store = ResponseStore::new(2, DEFAULT_MAX_AGE);
+        let store = ResponseStore::new(2, DEFAULT_MAX_AGE, DEFAULT_MAX_BYTES);
         let mut ids = Vec::new();
         for text in ["one", "two", "three"] {
             let saved = stored("main", text);
@@ -358,7 +389,7 @@ mod tests {
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(30)).await;
-        let strict = ResponseStore::new(10, Duration::from_millis(10));
+        let strict = ResponseStore::new(10, Duration::from_millis(10), DEFAULT_MAX_BYTES);
         assert!(
             strict
                 .load(dir.path(), "main", &id)
@@ -368,5 +399,60 @@ mod tests {
         );
         let path = dir.path().join("responses").join(format!("{id}.json"));
         assert!(!path.exists(), "an expired response is removed");
+    }
+
+    #[tokio::test]
+    async fn the_oldest_go_first_beyond_the_bytes_but_the_newest_always_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = stored("main", &"a".repeat(600));
+        let size = serde_json::to_vec(&one).unwrap().len() as u64;
+        // Room for two files, not three.
+        let store = ResponseStore::new(100, DEFAULT_MAX_AGE, size * 2 + size / 2);
+        let mut ids = Vec::new();
+        for text in ["a", "b", "c"] {
+            let saved = stored("main", &text.repeat(600));
+            ids.push(saved.response.id.clone());
+            store.save(dir.path(), saved).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(
+            store
+                .load(dir.path(), "main", &ids[0])
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .load(dir.path(), "main", &ids[2])
+                .await
+                .unwrap()
+                .is_some()
+        );
+        // Even a response over the whole budget is kept while it is the newest.
+        let tiny = ResponseStore::new(100, DEFAULT_MAX_AGE, 10);
+        let big = stored("main", "big");
+        let id = big.response.id.clone();
+        tiny.save(dir.path(), big).await.unwrap();
+        assert!(tiny.load(dir.path(), "main", &id).await.unwrap().is_some());
+        assert!(
+            tiny.load(dir.path(), "main", &ids[2])
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_file_is_removed_and_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = new_id();
+        let responses = dir.path().join("responses");
+        std::fs::create_dir_all(&responses).unwrap();
+        let path = responses.join(format!("{id}.json"));
+        std::fs::write(&path, b"{\"agent\":\"main\",\"resp").unwrap();
+        let store = ResponseStore::default();
+        assert!(store.load(dir.path(), "main", &id).await.unwrap().is_none());
+        assert!(!path.exists());
     }
 }

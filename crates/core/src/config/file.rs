@@ -341,6 +341,11 @@ pub struct ResponsesFile {
     /// How long a response is kept.
     #[serde(default = "default_max_age")]
     pub max_age: DurationSpec,
+    /// How many MiB of responses each agent keeps (a long conversation stores its early turns
+    /// again in each response's file).
+    #[serde(default = "default_max_mib", rename = "maxMiB")]
+    #[schemars(range(min = 1))]
+    pub max_mib: u32,
 }
 
 impl Default for ResponsesFile {
@@ -348,12 +353,16 @@ impl Default for ResponsesFile {
         ResponsesFile {
             max_stored: default_max_stored(),
             max_age: default_max_age(),
+            max_mib: default_max_mib(),
         }
     }
 }
 
 fn default_max_stored() -> u32 {
     1000
+}
+fn default_max_mib() -> u32 {
+    512
 }
 fn default_max_age() -> DurationSpec {
     DurationSpec::from_secs(30 * 24 * 3600)

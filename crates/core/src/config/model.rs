@@ -272,6 +272,7 @@ pub struct Gateway {
     /// How many responses `/v1/responses` keeps per agent, and for how long.
     pub responses_max_stored: usize,
     pub responses_max_age: Duration,
+    pub responses_max_bytes: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

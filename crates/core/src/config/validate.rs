@@ -710,6 +710,7 @@ impl Checker<'_> {
                 .unwrap_or(usize::MAX)
                 .max(1),
             responses_max_age: gateway.responses.max_age.get(),
+            responses_max_bytes: u64::from(gateway.responses.max_mib.max(1)) * 1024 * 1024,
         })
     }
 

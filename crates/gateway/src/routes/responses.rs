@@ -250,6 +250,7 @@ fn routed_store(
     let store = ResponseStore::new(
         config.gateway.responses_max_stored,
         config.gateway.responses_max_age,
+        config.gateway.responses_max_bytes,
     );
     Ok((store, agent.workspace.clone(), agent.id.clone()))
 }

@@ -638,6 +638,9 @@ impl OpenAiToAnthropicStream {
         if self.model.is_empty() {
             self.model = model;
         }
+        // The usage-only chunk (no choices) is the last one; a backend that reports usage on
+        // every chunk (vLLM's continuous usage) must not end the message early.
+        let last = usage.is_some() && choices.is_empty();
         if usage.is_some() {
             self.usage = usage;
         }
@@ -665,7 +668,7 @@ impl OpenAiToAnthropicStream {
                 self.finish_reason = Some(reason);
             }
         }
-        if self.finish_reason.is_some() && self.usage.is_some() {
+        if self.finish_reason.is_some() && last {
             out.extend(self.finish());
         }
         Ok(out)
@@ -2282,7 +2285,8 @@ mod tests {
     fn thinking_text_and_two_tool_calls_to_anthropic() {
         // vLLM-style `reasoning`, then text, then two calls in fragments (the second named in
         // its own chunk, its arguments before the name buffered), llama-server's usage on the
-        // finish chunk.
+        // finish chunk (the message ends at the end of the stream, not at the first usage: a
+        // backend may report usage on every chunk).
         check_stream_to_anthropic(
             r#"
             {"model":"qwen3","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}
@@ -2295,6 +2299,7 @@ mod tests {
             {"model":"qwen3","choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"{\"location\":"}}]}}]}
             {"model":"qwen3","choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"name":"get_weather","arguments":"\"Rome\"}"}}]}}]}
             {"model":"qwen3","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":80,"completion_tokens":20,"total_tokens":100}}
+            [DONE]
             "#,
             expect![[r#"
                 {"type":"message_start","message":{"id":"msg_hearth_1","type":"message","role":"assistant","content":[],"model":"qwen3","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":0,"output_tokens":0}}}
@@ -2313,6 +2318,28 @@ mod tests {
                 {"type":"content_block_delta","index":3,"delta":{"type":"input_json_delta","partial_json":"{\"location\":\"Rome\"}"}}
                 {"type":"content_block_stop","index":3}
                 {"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":20,"input_tokens":80}}
+                {"type":"message_stop"}
+            "#]],
+        );
+    }
+
+    #[test]
+    fn usage_on_every_chunk_does_not_end_the_message_early() {
+        // vLLM's `continuous_usage_stats`: usage rides on every chunk, the finish chunk too;
+        // the message ends with the stream and reports the last usage.
+        check_stream_to_anthropic(
+            r#"
+            {"model":"qwen3","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"}}],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}
+            {"model":"qwen3","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}
+            {"model":"qwen3","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}}
+            [DONE]
+            "#,
+            expect![[r#"
+                {"type":"message_start","message":{"id":"msg_hearth_1","type":"message","role":"assistant","content":[],"model":"qwen3","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":0}}}
+                {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}
+                {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}
+                {"type":"content_block_stop","index":0}
+                {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":3,"input_tokens":5}}
                 {"type":"message_stop"}
             "#]],
         );

@@ -595,13 +595,17 @@ pub fn chat_response_to_response(
             out.output
                 .push(OutputItem::Message(message_output(id, item_status, text)));
         }
+        let mut call_ids = HashSet::new();
         for (position, call) in tool_calls.into_iter().enumerate() {
             let index = out.output.len();
-            let call_id = if call.id.is_empty() {
+            // A call id must name one call: a repeated one (models that write their own ids
+            // repeat them) gets Hearth's, as a missing one does.
+            let call_id = if call.id.is_empty() || call_ids.contains(&call.id) {
                 context.item_id("call", position)
             } else {
                 call.id
             };
+            call_ids.insert(call_id.clone());
             out.output.push(OutputItem::FunctionCall(FunctionCallItem {
                 id: Some(context.item_id("fc", index)),
                 call_id,
@@ -714,6 +718,8 @@ pub struct OpenAiToResponsesStream {
     calls: BTreeMap<u32, PendingCall>,
     /// The chunk index of the call streaming live, once it has a name.
     live: Option<u32>,
+    /// The call ids of the calls announced so far, each given to one call only.
+    call_ids: HashSet<String>,
     /// Reasoning and text that arrived after a tool call began, sent at the end.
     late_reasoning: String,
     late_text: String,
@@ -757,6 +763,7 @@ impl OpenAiToResponsesStream {
             open: None,
             calls: BTreeMap::new(),
             live: None,
+            call_ids: HashSet::new(),
             late_reasoning: String::new(),
             late_text: String::new(),
             finish_reason: None,
@@ -1059,7 +1066,10 @@ impl OpenAiToResponsesStream {
     }
 
     /// `output_item.added` for a call not yet announced. Items open one at a time and close in
-    /// order, so the next output index is the number of items closed.
+    /// order, so the next output index is the number of items closed. The call id is settled
+    /// here: one that comes later, or that an earlier call has, would change the item's
+    /// identity between `added` and `done` (the SDK's stream helper refuses that), so the call
+    /// gets Hearth's id instead.
     fn announce(&mut self, index: u32, out: &mut Vec<StreamEvent>) {
         let output_index = self.response.output.len();
         let item_id = self.context.item_id("fc", output_index);
@@ -1070,6 +1080,12 @@ impl OpenAiToResponsesStream {
         else {
             return;
         };
+        let call_id = match call.id.take() {
+            Some(id) if !self.call_ids.contains(&id) => id,
+            _ => self.context.item_id("call", index as usize),
+        };
+        self.call_ids.insert(call_id.clone());
+        call.id = Some(call_id);
         call.item = Some((item_id, output_index));
         let Some(item) = call_item(&self.context, index, call, ItemStatus::InProgress) else {
             return;
@@ -2581,6 +2597,58 @@ mod tests {
                 {"type":"response.completed","sequence_number":17,"response":{"status":"completed","output":[{"type":"function_call","id":"fc_0_resp_7","call_id":"call_a","name":"a","arguments":"{\"x\":1}","status":"completed"},{"type":"function_call","id":"fc_1_resp_7","call_id":"call_1_resp_7","name":"b","arguments":"{\"y\":2}","status":"completed"},{"type":"message","id":"msg_2_resp_7","status":"completed","role":"assistant","content":[{"type":"output_text","text":"Late words.","annotations":[]}]}]}}
             "#]],
         );
+    }
+
+    #[test]
+    fn a_call_keeps_the_call_id_it_was_announced_with() {
+        // The id comes after the name (the call is announced with Hearth's id, which stays), and
+        // a model that writes its own ids repeats one: `added` and `done` of each item must
+        // agree and no two calls share an id, or the SDK's stream helper raises.
+        check_stream(
+            r#"{"input": "x", "stream": true}"#,
+            r#"
+            {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"name":"a"}}]}}]}
+            {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"late","function":{"arguments":"{}"}}]}}]}
+            {"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"same","function":{"name":"b","arguments":"{}"}}]}}]}
+            {"choices":[{"index":0,"delta":{"tool_calls":[{"index":2,"id":"same","function":{"name":"c","arguments":"{}"}}]}}]}
+            {"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}
+            [DONE]
+            "#,
+            expect![[r#"
+                {"type":"response.created","sequence_number":0,"response":{"status":"in_progress","output":[]}}
+                {"type":"response.in_progress","sequence_number":1,"response":{"status":"in_progress","output":[]}}
+                {"type":"response.output_item.added","sequence_number":2,"output_index":0,"item":{"type":"function_call","id":"fc_0_resp_7","call_id":"call_0_resp_7","name":"a","arguments":"","status":"in_progress"}}
+                {"type":"response.function_call_arguments.delta","sequence_number":3,"item_id":"fc_0_resp_7","output_index":0,"delta":"{}"}
+                {"type":"response.function_call_arguments.done","sequence_number":4,"item_id":"fc_0_resp_7","output_index":0,"arguments":"{}","name":"a"}
+                {"type":"response.output_item.done","sequence_number":5,"output_index":0,"item":{"type":"function_call","id":"fc_0_resp_7","call_id":"call_0_resp_7","name":"a","arguments":"{}","status":"completed"}}
+                {"type":"response.output_item.added","sequence_number":6,"output_index":1,"item":{"type":"function_call","id":"fc_1_resp_7","call_id":"same","name":"b","arguments":"","status":"in_progress"}}
+                {"type":"response.function_call_arguments.delta","sequence_number":7,"item_id":"fc_1_resp_7","output_index":1,"delta":"{}"}
+                {"type":"response.function_call_arguments.done","sequence_number":8,"item_id":"fc_1_resp_7","output_index":1,"arguments":"{}","name":"b"}
+                {"type":"response.output_item.done","sequence_number":9,"output_index":1,"item":{"type":"function_call","id":"fc_1_resp_7","call_id":"same","name":"b","arguments":"{}","status":"completed"}}
+                {"type":"response.output_item.added","sequence_number":10,"output_index":2,"item":{"type":"function_call","id":"fc_2_resp_7","call_id":"call_2_resp_7","name":"c","arguments":"","status":"in_progress"}}
+                {"type":"response.function_call_arguments.delta","sequence_number":11,"item_id":"fc_2_resp_7","output_index":2,"delta":"{}"}
+                {"type":"response.function_call_arguments.done","sequence_number":12,"item_id":"fc_2_resp_7","output_index":2,"arguments":"{}","name":"c"}
+                {"type":"response.output_item.done","sequence_number":13,"output_index":2,"item":{"type":"function_call","id":"fc_2_resp_7","call_id":"call_2_resp_7","name":"c","arguments":"{}","status":"completed"}}
+                {"type":"response.completed","sequence_number":14,"response":{"status":"completed","output":[{"type":"function_call","id":"fc_0_resp_7","call_id":"call_0_resp_7","name":"a","arguments":"{}","status":"completed"},{"type":"function_call","id":"fc_1_resp_7","call_id":"same","name":"b","arguments":"{}","status":"completed"},{"type":"function_call","id":"fc_2_resp_7","call_id":"call_2_resp_7","name":"c","arguments":"{}","status":"completed"}]}}
+            "#]],
+        );
+        let request: ResponsesRequest = from_json(br#"{"input": "x"}"#).unwrap();
+        let chat = from_json(
+            br#"{"id": "c", "object": "chat.completion", "created": 1, "model": "m", "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "same", "type": "function", "function": {"name": "b", "arguments": "{}"}},
+                {"id": "same", "type": "function", "function": {"name": "c", "arguments": "{}"}}]}}]}"#,
+        )
+        .unwrap();
+        let response = chat_response_to_response(chat, &request, &context());
+        let call_ids: Vec<&str> = response
+            .output
+            .iter()
+            .filter_map(|item| match item {
+                OutputItem::FunctionCall(call) => Some(call.call_id.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(call_ids, ["same", "call_1_resp_7"]);
     }
 
     #[test]
