@@ -158,6 +158,10 @@ pub fn hearth(binary: &Path, upstream: &str, llama: &str) -> Result<Server, Benc
             format!("hearth-bench-{}", std::process::id()),
         )
         .env("HEARTH_BENCH_ADMIN_TOKEN", random_token());
+    // Hearth logs as a user's does (`info`) unless the caller says otherwise.
+    if let Some(filter) = std::env::var_os("HEARTH_LOG") {
+        command.env("HEARTH_LOG", filter);
+    }
     let mut server = Server::spawn("hearth", command, dir, port, None)?;
     server.wait_ready("/health", Duration::from_secs(30))?;
     Ok(server)
