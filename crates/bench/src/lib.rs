@@ -81,6 +81,9 @@ impl Options {
     }
 }
 
+/// The total rate of the paced runs: well below what either path can do on two cores.
+pub const PACED_RATE: f64 = 2000.0;
+
 /// The request every run sends: one short user message, like an agent's smallest turn.
 fn request_body(model: &str, streamed: bool) -> Bytes {
     let mut body = json!({
@@ -158,11 +161,42 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Report, 
                     max_requests: options.max_requests,
                     body: request_body("bench", streamed),
                     streamed,
+                    pace: None,
                 };
                 let measured = load::run(target, &load)?;
-                runs.push(report::Run::new(name, streamed, concurrency, &measured));
+                let scenario = if streamed {
+                    report::STREAMED
+                } else {
+                    report::PLAIN
+                };
+                runs.push(report::Run::new(name, scenario, concurrency, &measured));
             }
         }
+    }
+
+    // Below saturation: the same 64 connections, paced, so latency is the answer's own and
+    // not the wait for a busy CPU.
+    let paced_level = report::target_level(&options.levels);
+    for (name, target) in &targets[..2] {
+        progress(&format!(
+            "non-streamed {name} at concurrency {paced_level}, paced at {PACED_RATE} req/s"
+        ));
+        let load = load::Load {
+            concurrency: paced_level,
+            warmup: options.warmup,
+            duration: options.duration,
+            max_requests: options.max_requests,
+            body: request_body("bench", false),
+            streamed: false,
+            pace: Some(Duration::from_secs_f64(paced_level as f64 / PACED_RATE)),
+        };
+        let measured = load::run(target, &load)?;
+        runs.push(report::Run::new(
+            name,
+            report::PACED,
+            paced_level,
+            &measured,
+        ));
     }
 
     progress(&format!(
@@ -186,6 +220,7 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Report, 
             max_requests: Some(options.long_requests),
             body: request_body("bench", false),
             streamed: false,
+            pace: None,
         },
     )?;
     std::thread::sleep(Duration::from_millis(500));
@@ -224,6 +259,11 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Report, 
             measured: true,
             version: version.clone(),
             note: "litellm --config (one model at the upstream), its default single worker".to_owned(),
+        },
+        None if options.litellm == Peer::Skip => report::PeerInfo {
+            measured: false,
+            version: None,
+            note: "not measured: left out on request (--no-litellm)".to_owned(),
         },
         None => report::PeerInfo {
             measured: false,

@@ -39,6 +39,11 @@ pub struct Load {
     pub max_requests: Option<u64>,
     pub body: Bytes,
     pub streamed: bool,
+    /// Open loop: each connection sends one request every `pace` (staggered across the
+    /// connections); latency counts from the send, not from when it was due (tokio's timer is
+    /// 1 ms coarse, and a rate far below saturation leaves no backlog to hide). `None`: closed
+    /// loop, back to back.
+    pub pace: Option<Duration>,
 }
 
 /// What one run measured.
@@ -113,11 +118,16 @@ async fn drive(target: Target, load: Load) -> Result<Measured, BenchError> {
         max_requests: load.max_requests,
     });
     let mut workers = Vec::with_capacity(load.concurrency);
-    for _ in 0..load.concurrency {
+    for index in 0..load.concurrency {
+        // Paced connections start spread over one interval, not all at once.
+        let first_due = load
+            .pace
+            .map(|pace| started + pace.mul_f64(index as f64 / load.concurrency.max(1) as f64));
         workers.push(tokio::task::spawn_local(worker(
             Rc::clone(&shared),
             target.clone(),
             load.clone(),
+            first_due,
         )));
     }
     // The controller: reads the process's CPU time at the window's edges, samples its memory.
@@ -179,7 +189,12 @@ async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>, String> {
     Ok(sender)
 }
 
-async fn worker(shared: Rc<Shared>, target: Target, load: Load) -> Samples {
+async fn worker(
+    shared: Rc<Shared>,
+    target: Target,
+    load: Load,
+    mut due: Option<Instant>,
+) -> Samples {
     let mut samples = Samples::default();
     let mut sender: Option<SendRequest<Full<Bytes>>> = None;
     let host = target.addr.to_string();
@@ -222,6 +237,10 @@ async fn worker(shared: Rc<Shared>, target: Target, load: Load) -> Samples {
             fail(&mut samples, "cannot build the request".to_owned());
             break;
         };
+        if let (Some(at), Some(pace)) = (due, load.pace) {
+            tokio::time::sleep_until(at.into()).await;
+            due = Some(at + pace);
+        }
         let start = Instant::now();
         chunk_times.clear();
         let outcome = exchange(&mut connection, request, load.streamed, &mut chunk_times).await;

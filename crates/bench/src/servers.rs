@@ -158,9 +158,12 @@ pub fn hearth(binary: &Path, upstream: &str, llama: &str) -> Result<Server, Benc
             format!("hearth-bench-{}", std::process::id()),
         )
         .env("HEARTH_BENCH_ADMIN_TOKEN", random_token());
-    // Hearth logs as a user's does (`info`) unless the caller says otherwise.
-    if let Some(filter) = std::env::var_os("HEARTH_LOG") {
-        command.env("HEARTH_LOG", filter);
+    // Hearth logs as a user's does (`info`) and sizes its runtime as tokio does, unless the
+    // caller says otherwise (to measure a setting).
+    for name in ["HEARTH_LOG", "TOKIO_WORKER_THREADS"] {
+        if let Some(value) = std::env::var_os(name) {
+            command.env(name, value);
+        }
     }
     let mut server = Server::spawn("hearth", command, dir, port, None)?;
     server.wait_ready("/health", Duration::from_secs(30))?;

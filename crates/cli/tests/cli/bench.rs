@@ -42,6 +42,11 @@ fn the_benchmark_runs_end_to_end_with_tiny_counts() {
             }
         }
     }
+    for target in ["direct", "hearth"] {
+        let paced = report.run("non-streamed paced", target, 4).unwrap();
+        assert_eq!(paced.errors, 0, "{paced:?}");
+        assert!(paced.requests >= 1, "{paced:?}");
+    }
     assert!(report.memory.long_requests >= 200, "{:?}", report.memory);
     assert_eq!(report.memory.long_errors, 0);
     assert!(report.memory.idle_rss_bytes.is_some_and(|rss| rss > 0));
@@ -51,7 +56,7 @@ fn the_benchmark_runs_end_to_end_with_tiny_counts() {
     }
 
     let json: Value = serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap();
-    assert_eq!(json["runs"].as_array().unwrap().len(), 12);
+    assert_eq!(json["runs"].as_array().unwrap().len(), 14);
     assert!(
         json["loadGenerator"]["name"]
             .as_str()
@@ -60,7 +65,7 @@ fn the_benchmark_runs_end_to_end_with_tiny_counts() {
     );
     assert_eq!(json["litellm"]["measured"], true);
     let targets = json["targets"].as_array().unwrap();
-    assert_eq!(targets.len(), 7, "{targets:?}");
+    assert_eq!(targets.len(), 9, "{targets:?}");
     for target in targets {
         assert!(
             ["PASS", "MISS", "NOT_MEASURED"].contains(&target["status"].as_str().unwrap()),
