@@ -74,7 +74,7 @@ impl Options {
             max_requests: None,
             upstream: UpstreamOptions::default(),
             litellm: Peer::IfInstalled,
-            llama_rounds: 6,
+            llama_rounds: 16,
             llama_max_tokens: 64,
             long_requests: 100_000,
         }

@@ -37,7 +37,7 @@ struct Args {
     #[arg(long, default_value_t = 100_000)]
     long: u64,
     /// Rounds (answers per path) against the real llama-server.
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = 16)]
     llama_rounds: usize,
     /// Tokens per llama-server answer.
     #[arg(long, default_value_t = 64)]
