@@ -138,8 +138,8 @@ impl BufferedLog {
             file: shared(Box::new(file)),
         };
         let writers = [Arc::downgrade(&log.stderr), Arc::downgrade(&log.file)];
-        // Ends once `serve` has dropped the log (the subscriber keeps its own clones, so the
-        // weak references stay upgradable; the thread then simply dies with the process).
+        // Runs until the process exits: the global subscriber holds the writers for good, so
+        // `serve`'s own flush on return (Drop) is what makes the last lines reach the file.
         let _ = std::thread::Builder::new()
             .name("hearth-log-flush".to_owned())
             .spawn(move || {
