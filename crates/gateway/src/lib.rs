@@ -72,7 +72,13 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt as _;
     let service = router(gateway).into_make_service_with_connect_info::<SocketAddr>();
+    // No Nagle: a streamed chunk is one small write, and waiting for the client's delayed ACK
+    // held each one up to 40 ms (hearth-bench: +41.9 ms per chunk at p99).
+    let listener = listener.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await

@@ -12,6 +12,7 @@
 
 mod support;
 
+mod bench;
 mod config;
 mod crash_safety;
 mod model_switching;
