@@ -123,6 +123,12 @@ fn run(cli: Cli) -> CliResult {
     }
 }
 
+/// mimalloc: a gateway request allocates and frees dozens of small buffers (JSON values,
+/// headers, strings); glibc's malloc and free were about 13% of `hearth serve`'s profile under
+/// load (`scripts/bench.sh`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
