@@ -313,3 +313,64 @@ async fn bad_requests_get_clear_errors_and_the_gateway_keeps_serving() {
         .unwrap();
     assert_eq!(health.status().as_u16(), 200, "the gateway still serves");
 }
+
+/// A stored response belongs to the agent that answered it: the owner's private agent cannot
+/// be read, continued or deleted from the public route, and the other way round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_response_is_only_found_by_the_agent_that_answered_it() {
+    let llama = LlamaServer::smollm2();
+    let hearth = Hearth::start(|dir| two_agents(&llama.base_url(), dir)).await;
+    let client = reqwest::Client::new();
+    let private = owner_dm(client.post(format!("{}/v1/responses", hearth.base)))
+        .json(&json!({ "model": "default", "input": "My secret is 42.", "max_output_tokens": 8 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(private.status().as_u16(), 200);
+    assert_eq!(header(&private, "x-hearth-agent"), "private");
+    let id = private.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        hearth
+            .workspace("private")
+            .join("responses")
+            .join(format!("{id}.json"))
+            .exists()
+    );
+
+    let url = format!("{}/v1/responses/{id}", hearth.base);
+    let read = client
+        .get(&url)
+        .bearer_auth(APP_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status().as_u16(), 404);
+    let deleted = client
+        .delete(&url)
+        .bearer_auth(APP_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status().as_u16(), 404);
+    let continued = client
+        .post(format!("{}/v1/responses", hearth.base))
+        .bearer_auth(APP_TOKEN)
+        .json(&json!({ "model": "default", "previous_response_id": id, "input": "What is my secret?" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(continued.status().as_u16(), 400);
+    let body: Value = continued.json().await.unwrap();
+    assert_eq!(
+        body["error"]["code"], "previous_response_not_found",
+        "{body}"
+    );
+
+    // The owner still has it.
+    let own = owner_dm(client.get(&url)).send().await.unwrap();
+    assert_eq!(own.status().as_u16(), 200);
+    assert_eq!(own.json::<Value>().await.unwrap()["id"], id.as_str());
+}
