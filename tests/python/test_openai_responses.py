@@ -85,6 +85,30 @@ def test_instructions_and_stored_response_can_be_retrieved_and_deleted():
         client.responses.retrieve(response.id)
 
 
+def test_input_items_list_the_responses_own_input():
+    first = client.responses.create(
+        model="small",
+        input=[
+            {"role": "user", "content": "Remember the word apple."},
+            {"role": "user", "content": "Now say ok."},
+        ],
+        max_output_tokens=8,
+    )
+    newest_first = client.responses.input_items.list(first.id)
+    texts = [item.content[0].text for item in newest_first.data]
+    assert texts == ["Now say ok.", "Remember the word apple."]
+    assert all(item.id and item.type == "message" for item in newest_first.data)
+    oldest_first = client.responses.input_items.list(first.id, order="asc", limit=1)
+    assert [item.content[0].text for item in oldest_first.data] == ["Remember the word apple."]
+    assert oldest_first.has_more
+    second = client.responses.create(
+        model="small", previous_response_id=first.id, input="Which word?", max_output_tokens=8
+    )
+    own = client.responses.input_items.list(second.id)
+    assert [item.content[0].text for item in own.data] == ["Which word?"]
+    assert not own.has_more
+
+
 def test_streamed_events_arrive_in_order_with_sequence_numbers():
     events = list(
         client.responses.create(

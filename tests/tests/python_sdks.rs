@@ -76,12 +76,12 @@ async fn the_openai_responses_api_works_against_hearth_and_survives_a_restart() 
     let llama = LlamaServer::smollm2();
     let hearth = Hearth::start(|dir| two_agents(&llama.base_url(), dir)).await;
     let file = "test_openai_responses.py";
-    run(&hearth, &llama, file, &["-k", "not after_restart"], 11).await;
+    run(&hearth, &llama, file, &["-k", "not after_restart"], 12).await;
     let stored = std::fs::read_dir(hearth.workspace("public").join("responses"))
         .map(|entries| entries.count())
         .unwrap_or(0);
-    // Seven responses were stored (one was deleted; refused requests store nothing).
-    assert_eq!(stored, 7, "responses stored in the agent's workspace");
+    // Nine responses were stored (one was deleted; refused requests store nothing).
+    assert_eq!(stored, 9, "responses stored in the agent's workspace");
     let hearth = hearth.restart().await;
     run(&hearth, &llama, file, &["-k", "after_restart"], 2).await;
 }

@@ -44,6 +44,9 @@ pub struct StoredResponse {
     /// The conversation through this response's output, oldest first: what a continuation
     /// puts before its own input.
     pub conversation: Vec<InputItem>,
+    /// Where this response's own input lies in `conversation` (`input_items`).
+    #[serde(default)]
+    pub input: std::ops::Range<usize>,
 }
 
 /// The per-agent response store; cheap to clone, holds no open files.
@@ -290,6 +293,7 @@ mod tests {
             agent: agent.to_owned(),
             response,
             conversation,
+            input: 0..1,
         }
     }
 

@@ -49,6 +49,10 @@ pub fn router(gateway: Gateway) -> Router {
             "/v1/responses/{id}",
             get(responses::get).delete(responses::delete),
         )
+        .route(
+            "/v1/responses/{id}/input_items",
+            get(responses::input_items_list),
+        )
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::metrics))
         .route("/api/version", get(ollama_version::version))

@@ -27,7 +27,7 @@ use futures_util::StreamExt;
 use hearth_protocol::{
     convert::{
         OpenAiToResponsesStream, ResponseContext, chat_response_to_response, conversation,
-        responses_request_to_openai,
+        input_items, listed_input_items, responses_request_to_openai,
     },
     framing::sse::KEEP_ALIVE,
     from_json,
@@ -62,6 +62,95 @@ pub async fn get(
     found
         .await
         .unwrap_or_else(|error| refused(error, "response lookup"))
+}
+
+/// `?order=asc|desc&limit=1..100&after=ITEM_ID`, as OpenAI's list endpoints take them.
+#[derive(Debug, serde::Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    order: Option<String>,
+    #[serde(default)]
+    limit: Option<String>,
+    #[serde(default)]
+    after: Option<String>,
+}
+
+/// `GET /v1/responses/{id}/input_items`: the response's own input (not its history), newest
+/// first unless `order=asc`, a page at a time.
+pub async fn input_items_list(
+    State(gateway): State<Gateway>,
+    Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<ListQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let listed = async {
+        let (store, workspace, agent) = agent_store(&gateway, &headers)?;
+        let limit = match query.limit.as_deref() {
+            None => 20,
+            Some(text) => text
+                .parse::<usize>()
+                .ok()
+                .filter(|limit| (1..=100).contains(limit))
+                .ok_or_else(|| GatewayError::BadRequest {
+                    message: format!("`limit` must be a whole number from 1 to 100, not {text:?}"),
+                    code: "invalid_request",
+                })?,
+        };
+        let ascending = match query.order.as_deref() {
+            None | Some("desc") => false,
+            Some("asc") => true,
+            Some(other) => {
+                return Err(GatewayError::BadRequest {
+                    message: format!("`order` must be `asc` or `desc`, not {other:?}"),
+                    code: "invalid_request",
+                });
+            }
+        };
+        let stored = load(&store, &workspace, &agent, &id).await?;
+        let own = stored
+            .conversation
+            .get(stored.input.clone())
+            .unwrap_or_default();
+        let mut items = listed_input_items(own, &stored.response.id);
+        if !ascending {
+            items.reverse();
+        }
+        let ids: Vec<Option<String>> = items
+            .iter()
+            .map(|item| {
+                serde_json::to_value(item)
+                    .ok()
+                    .and_then(|value| value["id"].as_str().map(str::to_owned))
+            })
+            .collect();
+        let start = match &query.after {
+            Some(after) => {
+                ids.iter()
+                    .position(|id| id.as_deref() == Some(after.as_str()))
+                    .ok_or_else(|| GatewayError::BadRequest {
+                        message: format!("`after`: no input item {after:?} in this response"),
+                        code: "invalid_request",
+                    })?
+                    + 1
+            }
+            None => 0,
+        };
+        let end = (start + limit).min(items.len());
+        let page: Vec<InputItem> = items.get(start..end).unwrap_or_default().to_vec();
+        Ok::<_, GatewayError>(
+            Json(json!({
+                "object": "list",
+                "data": page,
+                "first_id": ids.get(start).cloned().flatten(),
+                "last_id": end.checked_sub(1).and_then(|last| ids.get(last).cloned().flatten()),
+                "has_more": end < items.len(),
+            }))
+            .into_response(),
+        )
+    };
+    listed
+        .await
+        .unwrap_or_else(|error| refused(error, "input item list"))
 }
 
 pub async fn delete(
@@ -142,10 +231,12 @@ async fn handle(
         previous_response_id: request.previous_response_id.clone(),
         store: request.store != Some(false),
     };
+    let input = history.len()..history.len() + input_items(&request).len();
     let saver = Saver {
         store: context.store.then_some(store),
         workspace,
         agent,
+        input,
     };
     if !streamed {
         let (out_headers, answer) = prepared.complete().await?;
@@ -196,6 +287,8 @@ struct Saver {
     store: Option<ResponseStore>,
     workspace: PathBuf,
     agent: String,
+    /// Where the request's own input lies in the conversation.
+    input: std::ops::Range<usize>,
 }
 
 impl Saver {
@@ -213,6 +306,7 @@ impl Saver {
             agent: self.agent.clone(),
             response: response.clone(),
             conversation,
+            input: self.input.clone(),
         };
         if let Err(error) = store.save(&self.workspace, stored).await {
             tracing::error!(

@@ -123,8 +123,8 @@ pub use request::{chat_request_to_ollama, chat_request_to_openai};
 pub use response::{CompletionIds, chat_response_to_ollama, chat_response_to_openai};
 pub use responses::{
     OpenAiToResponsesStream, ResponseContext, ResponsesToOpenAiStream, chat_request_to_responses,
-    chat_response_to_response, conversation, input_items, output_to_input, response_shell,
-    response_to_openai, responses_request_to_openai,
+    chat_response_to_response, conversation, input_items, listed_input_items, output_to_input,
+    response_shell, response_to_openai, responses_request_to_openai,
 };
 pub use stream::{OllamaToOpenAiStream, OpenAiToOllamaStream};
 

@@ -60,6 +60,54 @@ pub fn input_items(request: &ResponsesRequest) -> Vec<InputItem> {
     }
 }
 
+/// A response's input items as `GET /v1/responses/{id}/input_items` lists them: each with an
+/// id (its own, else `item_<n>_<response id>`, `n` its place in the input) and a message's
+/// text content as one `input_text` part (`output_text` for an assistant's), the shape the
+/// SDK's list items have.
+pub fn listed_input_items(items: &[InputItem], response_id: &str) -> Vec<InputItem> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(n, item)| {
+            let fallback = || format!("item_{n}_{response_id}");
+            let mut item = item.clone();
+            match &mut item {
+                InputItem::Message(message) => {
+                    message.id.get_or_insert_with(fallback);
+                    if let MessageContent::Text(text) = &message.content {
+                        let text = text.clone();
+                        let part = if message.role == MessageRole::Assistant {
+                            InputContent::OutputText(OutputText {
+                                text,
+                                annotations: Vec::new(),
+                                logprobs: None,
+                                extra: Map::new(),
+                            })
+                        } else {
+                            InputContent::InputText(InputText {
+                                text,
+                                extra: Map::new(),
+                            })
+                        };
+                        message.content = MessageContent::Parts(vec![part]);
+                    }
+                }
+                InputItem::FunctionCall(call) => {
+                    call.id.get_or_insert_with(fallback);
+                }
+                InputItem::FunctionCallOutput(output) => {
+                    output.id.get_or_insert_with(fallback);
+                }
+                InputItem::Reasoning(_) => {}
+                InputItem::Other(map) => {
+                    map.entry("id").or_insert_with(|| Value::String(fallback()));
+                }
+            }
+            item
+        })
+        .collect()
+}
+
 /// A response's output as history items: the assistant's message (its `output_text` and
 /// `refusal` parts), its function calls and its reasoning, in order.
 pub fn output_to_input(items: &[OutputItem]) -> Vec<InputItem> {
