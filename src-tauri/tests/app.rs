@@ -11,6 +11,7 @@
 )]
 
 use std::{
+    os::unix::process::CommandExt as _,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -19,12 +20,18 @@ use std::{
 use hearth_e2e::{free_port, provisioned};
 use serde_json::{Value, json};
 
-/// Processes the test started, killed whatever happens.
+/// Processes the test started, each the leader of its own process group, killed with their
+/// whole group whatever happens: `dbus-run-session` does not take tauri-driver (nor what that
+/// started) down with it, which left a tauri-driver behind after every run.
 struct Reaper(Vec<Child>);
 
 impl Drop for Reaper {
     fn drop(&mut self) {
         for child in self.0.iter_mut().rev() {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .stderr(Stdio::null())
+                .status();
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -174,6 +181,7 @@ fn the_app_shows_its_tray_icon_and_the_dashboard_and_quits_cleanly() {
             .args([&display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .unwrap(),
     );
@@ -196,6 +204,7 @@ fn the_app_shows_its_tray_icon_and_the_dashboard_and_quits_cleanly() {
             .env("DISPLAY", &display)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .unwrap(),
     );
@@ -226,6 +235,7 @@ fn the_app_shows_its_tray_icon_and_the_dashboard_and_quits_cleanly() {
             .env("HEARTH_APP_SHOW_WINDOW", "1")
             .stdout(std::fs::File::create(&log).unwrap())
             .stderr(std::fs::File::create(dir.path().join("app.err")).unwrap())
+            .process_group(0)
             .spawn()
             .unwrap(),
     );
