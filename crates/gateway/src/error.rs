@@ -41,6 +41,22 @@ pub enum GatewayError {
 }
 
 impl GatewayError {
+    /// A body that does not parse as its API's request; the message names the JSON path.
+    pub fn invalid_body(error: impl std::fmt::Display) -> GatewayError {
+        GatewayError::BadRequest {
+            message: format!("invalid request body: {error}"),
+            code: "invalid_request",
+        }
+    }
+
+    /// A request that parses but cannot be put into the canonical form.
+    pub fn untranslatable(error: impl std::fmt::Display) -> GatewayError {
+        GatewayError::BadRequest {
+            message: format!("invalid request: {error}"),
+            code: "invalid_request",
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         use crate::providers::BackendError;
         match self {

@@ -326,6 +326,11 @@ impl Prepared {
         &self.audit.agent
     }
 
+    /// The provider that will answer (for errors in translating its answer).
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
     /// Asks for the whole answer at once.
     pub async fn complete(mut self) -> Result<(HeaderMap, ChatCompletionResponse), GatewayError> {
         self.request.stream = Some(false);

@@ -60,10 +60,7 @@ pub struct Unset {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, GatewayError> {
-    serde_json::from_slice(body).map_err(|error| GatewayError::BadRequest {
-        message: format!("invalid request body: {error}"),
-        code: "invalid_request",
-    })
+    serde_json::from_slice(body).map_err(GatewayError::invalid_body)
 }
 
 /// `POST /admin/config/set` `{path, value}`.

@@ -46,11 +46,7 @@ async fn handle(
 ) -> Result<Response, GatewayError> {
     // Authentication comes before parsing: a stranger learns nothing from our parse errors.
     let caller = crate::auth::authenticate(&gateway.runtime(), &headers)?;
-    let request: ChatCompletionRequest =
-        from_json(&body).map_err(|error| GatewayError::BadRequest {
-            message: format!("invalid request body: {error}"),
-            code: "invalid_request",
-        })?;
+    let request: ChatCompletionRequest = from_json(&body).map_err(GatewayError::invalid_body)?;
     let streamed = request.stream == Some(true);
     let wants_usage = request
         .stream_options

@@ -39,11 +39,7 @@ async fn handle(
     let _residency = gateway.residency().enter().await;
     let runtime = gateway.runtime();
     let config = &runtime.config;
-    let mut request: EmbeddingsRequest =
-        from_json(&body).map_err(|error| GatewayError::BadRequest {
-            message: format!("invalid request body: {error}"),
-            code: "invalid_request",
-        })?;
+    let mut request: EmbeddingsRequest = from_json(&body).map_err(GatewayError::invalid_body)?;
     let route = route_caller(config, &caller, &headers);
     let target = choose_model(config, &route, &request.model)?;
     let backend =

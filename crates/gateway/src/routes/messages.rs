@@ -46,24 +46,12 @@ async fn handle(
 ) -> Result<Response, GatewayError> {
     // Authentication comes before parsing: a stranger learns nothing from our parse errors.
     let caller = authenticate(&gateway.runtime(), &headers)?;
-    let request: MessagesRequest = from_json(&body).map_err(|error| GatewayError::BadRequest {
-        message: format!("invalid request body: {error}"),
-        code: "invalid_request",
-    })?;
+    let request: MessagesRequest = from_json(&body).map_err(GatewayError::invalid_body)?;
     let streamed = request.stream == Some(true);
-    let canonical =
-        messages_request_to_openai(request).map_err(|error| GatewayError::BadRequest {
-            message: format!("invalid request: {error}"),
-            code: "invalid_request",
-        })?;
+    let canonical = messages_request_to_openai(request).map_err(GatewayError::untranslatable)?;
     let prepared =
         pipeline::prepare(&gateway, &headers, &caller, canonical, "anthropic-messages").await?;
-    let provider = prepared
-        .headers
-        .get("x-hearth-provider")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let provider = prepared.provider().to_owned();
     let id = message_id();
     if !streamed {
         let (out_headers, answer) = prepared.complete().await?;
@@ -125,10 +113,7 @@ pub async fn count_tokens(
     let counted = async {
         let _caller = authenticate(&gateway.runtime(), &headers)?;
         let mut document: serde_json::Value =
-            from_json(&body).map_err(|error| GatewayError::BadRequest {
-                message: format!("invalid request body: {error}"),
-                code: "invalid_request",
-            })?;
+            from_json(&body).map_err(GatewayError::invalid_body)?;
         // The count takes a message request without its output budget.
         if let Some(object) = document.as_object_mut() {
             object
@@ -136,15 +121,9 @@ pub async fn count_tokens(
                 .or_insert(serde_json::Value::from(1));
         }
         let request: MessagesRequest =
-            serde_json::from_value(document).map_err(|error| GatewayError::BadRequest {
-                message: format!("invalid request body: {error}"),
-                code: "invalid_request",
-            })?;
+            serde_json::from_value(document).map_err(GatewayError::invalid_body)?;
         let canonical =
-            messages_request_to_openai(request).map_err(|error| GatewayError::BadRequest {
-                message: format!("invalid request: {error}"),
-                code: "invalid_request",
-            })?;
+            messages_request_to_openai(request).map_err(GatewayError::untranslatable)?;
         let input_tokens = crate::guard::estimate_prompt_tokens(&canonical);
         Ok::<_, GatewayError>(
             Json(serde_json::json!({ "input_tokens": input_tokens })).into_response(),

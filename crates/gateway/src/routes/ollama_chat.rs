@@ -24,7 +24,6 @@ use axum::{
 };
 use futures_util::{Stream, StreamExt};
 use hearth_protocol::{
-    ProtocolError,
     convert::{OpenAiToOllamaStream, chat_request_to_openai, chat_response_to_ollama},
     from_json,
     ollama::{ChatRequest, ChatResponse, DoneReason, ErrorResponse, KeepAlive, Message},
@@ -43,7 +42,7 @@ pub async fn chat(State(gateway): State<Gateway>, headers: HeaderMap, body: Byte
     let answered = async {
         // Authentication comes before parsing: a stranger learns nothing from our parse errors.
         let caller = authenticate(&gateway.runtime(), &headers)?;
-        let request: ChatRequest = from_json(&body).map_err(invalid_body)?;
+        let request: ChatRequest = from_json(&body).map_err(GatewayError::invalid_body)?;
         answer(
             &gateway,
             &headers,
@@ -65,14 +64,6 @@ pub(super) fn refused(error: GatewayError, what: &str) -> Response {
     error.into_ollama_response()
 }
 
-/// A body that does not parse; the message names the JSON path of the problem.
-pub(super) fn invalid_body(error: ProtocolError) -> GatewayError {
-    GatewayError::BadRequest {
-        message: format!("invalid request body: {error}"),
-        code: "invalid_request",
-    }
-}
-
 /// Answers an Ollama chat request. `shape` turns each Ollama chat response (the whole answer, or
 /// one line of a stream) into what the route sends: itself for `/api/chat`, a generate
 /// response for `/api/generate`. `api` names the client API in the metrics.
@@ -91,17 +82,9 @@ where
         return Ok(Json(shape(load(gateway, headers, caller, &request)?)).into_response());
     }
     let streamed = request.streams();
-    let canonical = chat_request_to_openai(request).map_err(|error| GatewayError::BadRequest {
-        message: format!("invalid request: {error}"),
-        code: "invalid_request",
-    })?;
+    let canonical = chat_request_to_openai(request).map_err(GatewayError::untranslatable)?;
     let prepared = pipeline::prepare(gateway, headers, caller, canonical, api).await?;
-    let provider = prepared
-        .headers
-        .get("x-hearth-provider")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let provider = prepared.provider().to_owned();
     if !streamed {
         let (out_headers, answer) = prepared.complete().await?;
         // The backend's tool-call arguments must be a JSON object for Ollama; if they are not,

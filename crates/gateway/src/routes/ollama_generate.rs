@@ -15,13 +15,13 @@ use hearth_protocol::{
     ollama::GenerateRequest,
 };
 
-use super::ollama_chat::{answer, invalid_body, refused};
+use super::ollama_chat::{answer, refused};
 use crate::{auth::authenticate, error::GatewayError, state::Gateway};
 
 pub async fn generate(State(gateway): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
     let answered = async {
         let caller = authenticate(&gateway.runtime(), &headers)?;
-        let request: GenerateRequest = from_json(&body).map_err(invalid_body)?;
+        let request: GenerateRequest = from_json(&body).map_err(GatewayError::invalid_body)?;
         let chat = generate_request_to_chat(request).map_err(|error| GatewayError::BadRequest {
             message: error.to_string(),
             code: "invalid_request",

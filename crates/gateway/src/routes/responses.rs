@@ -115,18 +115,11 @@ pub async fn input_items_list(
         if !ascending {
             items.reverse();
         }
-        let ids: Vec<Option<String>> = items
-            .iter()
-            .map(|item| {
-                serde_json::to_value(item)
-                    .ok()
-                    .and_then(|value| value["id"].as_str().map(str::to_owned))
-            })
-            .collect();
         let start = match &query.after {
             Some(after) => {
-                ids.iter()
-                    .position(|id| id.as_deref() == Some(after.as_str()))
+                items
+                    .iter()
+                    .position(|item| item.id() == Some(after.as_str()))
                     .ok_or_else(|| GatewayError::BadRequest {
                         message: format!("`after`: no input item {after:?} in this response"),
                         code: "invalid_request",
@@ -141,8 +134,8 @@ pub async fn input_items_list(
             Json(json!({
                 "object": "list",
                 "data": page,
-                "first_id": ids.get(start).cloned().flatten(),
-                "last_id": end.checked_sub(1).and_then(|last| ids.get(last).cloned().flatten()),
+                "first_id": page.first().and_then(InputItem::id),
+                "last_id": page.last().and_then(InputItem::id),
                 "has_more": end < items.len(),
             }))
             .into_response(),
@@ -186,10 +179,7 @@ async fn handle(
 ) -> Result<Response, GatewayError> {
     // Authentication comes before parsing: a stranger learns nothing from our parse errors.
     let caller = authenticate(&gateway.runtime(), &headers)?;
-    let request: ResponsesRequest = from_json(&body).map_err(|error| GatewayError::BadRequest {
-        message: format!("invalid request body: {error}"),
-        code: "invalid_request",
-    })?;
+    let request: ResponsesRequest = from_json(&body).map_err(GatewayError::invalid_body)?;
     let (store, workspace, agent) = routed_store(&gateway.runtime(), &caller, &headers)?;
     let history = match request.previous_response_id.as_deref() {
         Some(previous) => load(&store, &workspace, &agent, previous)
@@ -206,12 +196,8 @@ async fn handle(
             .conversation,
         None => Vec::new(),
     };
-    let canonical = responses_request_to_openai(&request, &history).map_err(|error| {
-        GatewayError::BadRequest {
-            message: format!("invalid request: {error}"),
-            code: "invalid_request",
-        }
-    })?;
+    let canonical =
+        responses_request_to_openai(&request, &history).map_err(GatewayError::untranslatable)?;
     let streamed = request.stream == Some(true);
     let prepared =
         pipeline::prepare(&gateway, &headers, &caller, canonical, "openai-responses").await?;

@@ -248,6 +248,17 @@ impl InputItem {
             InputItem::Other(map) => type_of(map).unwrap_or_default(),
         }
     }
+
+    /// The item's `id`, when it has one.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            InputItem::Message(item) => item.id.as_deref(),
+            InputItem::FunctionCall(item) => item.id.as_deref(),
+            InputItem::FunctionCallOutput(item) => item.id.as_deref(),
+            InputItem::Reasoning(item) => Some(&item.id),
+            InputItem::Other(map) => map.get("id").and_then(Value::as_str),
+        }
+    }
 }
 
 impl Serialize for InputItem {
