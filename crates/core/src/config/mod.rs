@@ -7,6 +7,7 @@ pub mod duration;
 pub mod file;
 pub mod model;
 pub mod schema;
+pub mod setup;
 pub mod shape;
 pub mod store;
 pub mod validate;
