@@ -13,6 +13,8 @@
 # Usage: scripts/provision.sh            provision (if needed) + check
 #        scripts/provision.sh --no-check provision only
 #        scripts/provision.sh --check    only check what an earlier run provisioned
+#        scripts/provision.sh --runtime  only llama-server and SmolLM2, the small default model
+#                                        scripts/run.sh serves (writes <cache>/runtime.env)
 #        add --show to print the response bodies of the check
 #
 # Exits non-zero and names the missing piece on any failure.
@@ -285,6 +287,18 @@ write_env() {
   mv "$tmp" "$ENV_FILE"
 }
 
+# What scripts/run.sh needs of the provisioning: the server and the small default model.
+write_runtime_env() {
+  local file=$CACHE/runtime.env
+  {
+    echo "# Written by scripts/provision.sh --runtime: the small default model scripts/run.sh serves."
+    printf 'export HEARTH_LLAMA_SERVER=%q\n' "$LLAMA_SERVER"
+    printf 'export HEARTH_MODEL_SMOLLM2=%q\n' "$SMOLLM2_GGUF"
+  } >"$file.tmp"
+  mv "$file.tmp" "$file"
+  say "runtime provisioned: source $file"
+}
+
 # ---- the check: real llama-server, real requests ----------------------------------------------
 SERVER_PIDS=()
 stop_servers() { # by PID, on every exit path (EXIT trap); SIGKILL if it ignores SIGTERM for 10 s
@@ -339,14 +353,15 @@ run_check() {
 
 # ---- main ------------------------------------------------------------------------------------
 main() {
-  local check=1 provision=1 arg
+  local check=1 provision=1 runtime_only=0 arg
   SHOW=
   for arg in "$@"; do
     case $arg in
+      --runtime) runtime_only=1 ;;
       --check) provision=0 ;;
       --no-check) check=0 ;;
       --show) SHOW=1 ;;
-      -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
       *) die "unknown argument: $arg (see --help)" ;;
     esac
   done
@@ -364,6 +379,14 @@ main() {
 
   pick_python
   set_paths
+  if ((runtime_only)); then
+    ensure_venv_base
+    ensure_wheel
+    ensure_venv_packages
+    locate_files
+    write_runtime_env
+    return 0
+  fi
   if ((provision)); then
     ensure_venv_base
     ensure_wheel
@@ -375,6 +398,7 @@ main() {
     ensure_tauri_driver
     ensure_litellm
     write_env
+    write_runtime_env
   else
     [ -f "$VENV/.hearth-complete" ] || die "not provisioned yet ($VENV missing): run scripts/provision.sh"
     locate_files

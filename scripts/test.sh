@@ -10,10 +10,11 @@ say() { printf '\n==> %s\n' "$*"; }
 
 # Debian packages the tests use: a D-Bus session bus and gnome-keyring, for the test of the
 # Secret Service backend of the secret store (the kernel keyring needs no package); curl, which
-# the end-to-end tests send requests with; the libraries the menu-bar app (Tauri: WebKitGTK,
+# the end-to-end tests send requests with; Python (plistlib checks the LaunchAgent plists, the
+# provisioning builds its venvs with it); the libraries the menu-bar app (Tauri: WebKitGTK,
 # GTK, the app indicator) builds against — clippy checks it too; and for the app's test a real
 # X server (Xvfb), a tray host (trayer), WebKit's WebDriver, xwininfo and ImageMagick's import.
-packages=(dbus-daemon gnome-keyring curl
+packages=(dbus-daemon gnome-keyring curl python3 python3-venv
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libxdo-dev
   xvfb trayer webkit2gtk-driver x11-utils imagemagick)
 missing=()

@@ -79,6 +79,8 @@ struct Host {
     /// The gateway's task; it ends once the services are stopped.
     task: Mutex<Option<tauri::async_runtime::JoinHandle<std::io::Result<()>>>>,
     login: Option<LoginItem>,
+    /// While no model is configured: the tray item's text for what discovery found at start.
+    found: Mutex<Option<String>>,
 }
 
 /// Loads the configuration (writing the default one on a first run), resolves the tokens,
@@ -99,8 +101,11 @@ pub fn run_app<R: Runtime>(
     let handle = app.handle().clone();
     if options.tray {
         let host = host(&handle);
-        let snapshot =
-            tauri::async_runtime::block_on(tray::snapshot(&host.gateway, launch_state(&host)));
+        let snapshot = tauri::async_runtime::block_on(tray::snapshot(
+            &host.gateway,
+            launch_state(&host),
+            found(&host),
+        ));
         let (menu, _) = tray::menu(&handle, &snapshot)?;
         TrayIconBuilder::with_id(TRAY_ID)
             .icon(Image::from_bytes(snapshot.health.icon())?)
@@ -134,12 +139,15 @@ fn host<R: Runtime>(app: &AppHandle<R>) -> Arc<Host> {
 /// The gateway of `hearth serve`, in this process.
 fn start_gateway(options: &Options) -> Result<Host, AppError> {
     let paths = &options.paths;
-    let loaded = store::load(paths)?;
-    let validated = if loaded.from_file {
-        loaded.validated
-    } else {
-        store::save(paths, &loaded.document)?
-    };
+    let startup = tauri::async_runtime::block_on(hearth_gateway::setup::load_for_start(
+        paths,
+        &hearth_services::discovery::Options::from_env(),
+    ))?;
+    if let Some(applied) = &startup.first_run {
+        tracing::info!(added = ?applied.added, "first run: wrote the default configuration");
+    }
+    let found = startup.proposal.as_ref().and_then(tray::found_text);
+    let validated = startup.validated;
     let keyring = hearth_secrets::KeyringStore::new()?;
     let keyring = match &options.keyring_service {
         Some(service) => keyring.with_service(service),
@@ -175,7 +183,12 @@ fn start_gateway(options: &Options) -> Result<Host, AppError> {
         stop: Mutex::new(Some(stop)),
         task: Mutex::new(Some(task)),
         login: None,
+        found: Mutex::new(found),
     })
+}
+
+fn found(host: &Host) -> Option<String> {
+    host.found.lock().ok().and_then(|found| found.clone())
 }
 
 fn launch_state(host: &Host) -> LoginState {
@@ -232,7 +245,7 @@ async fn keep_tray_current<R: Runtime>(app: AppHandle<R>) {
         }
         last_pressure = pressure;
         apply_launch_at_login(&app);
-        let snapshot = tray::snapshot(&host.gateway, launch_state(&host)).await;
+        let snapshot = tray::snapshot(&host.gateway, launch_state(&host), found(&host)).await;
         if last.as_ref() != Some(&snapshot) {
             if let Err(error) = tray::show(&app, &mut handles, &snapshot) {
                 tracing::warn!(%error, "cannot update the tray menu");
@@ -289,6 +302,19 @@ fn clicked<R: Runtime>(app: &AppHandle<R>, id: &str) {
                 if let Some(model) = active {
                     let _ =
                         hearth_gateway::residency::activate(&gateway, &model, false, None).await;
+                }
+            });
+        }
+        TrayItem::UseFound => {
+            tauri::async_runtime::spawn(async move {
+                match hearth_gateway::setup::apply_discovered(&gateway).await {
+                    Ok((applied, _)) => {
+                        tracing::info!(added = ?applied.added, "added what was found");
+                        if let Ok(mut found) = host.found.lock() {
+                            *found = None;
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "cannot add what was found"),
                 }
             });
         }

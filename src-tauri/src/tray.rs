@@ -25,6 +25,8 @@ pub enum TrayItem {
     UnloadAll,
     /// Start the service when it is stopped, stop it when it runs.
     Toggle(String),
+    /// Add what first-run discovery found (shown while no model is configured).
+    UseFound,
     Dashboard,
     Settings,
     LaunchAtLogin,
@@ -38,6 +40,7 @@ impl TrayItem {
             TrayItem::WarmUp => "warm-up".to_owned(),
             TrayItem::UnloadAll => "unload-all".to_owned(),
             TrayItem::Toggle(service) => format!("service:{service}"),
+            TrayItem::UseFound => "use-found".to_owned(),
             TrayItem::Dashboard => "dashboard".to_owned(),
             TrayItem::Settings => "settings".to_owned(),
             TrayItem::LaunchAtLogin => "launch-at-login".to_owned(),
@@ -56,6 +59,7 @@ impl TrayItem {
         Some(match id {
             "warm-up" => TrayItem::WarmUp,
             "unload-all" => TrayItem::UnloadAll,
+            "use-found" => TrayItem::UseFound,
             "dashboard" => TrayItem::Dashboard,
             "settings" => TrayItem::Settings,
             "launch-at-login" => TrayItem::LaunchAtLogin,
@@ -103,10 +107,33 @@ pub struct Snapshot {
     pub backends: Vec<BackendLine>,
     pub memory: String,
     pub launch_at_login: crate::LoginState,
+    /// While no model is configured: what discovery found, as the text of the item that adds
+    /// it ("Use what was found: 1 provider, 1 service").
+    pub found: Option<String>,
 }
 
-/// Reads the gateway's state now.
-pub async fn snapshot(gateway: &Gateway, launch_at_login: crate::LoginState) -> Snapshot {
+/// The tray item's text for a discovery proposal; `None` when there is nothing to add.
+pub fn found_text(proposal: &hearth_core::config::setup::Proposal) -> Option<String> {
+    let plural = |count: usize, what: &str| match count {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
+    };
+    let mut parts = Vec::new();
+    if !proposal.providers.is_empty() {
+        parts.push(plural(proposal.providers.len(), "provider"));
+    }
+    if !proposal.services.is_empty() {
+        parts.push(plural(proposal.services.len(), "service"));
+    }
+    (!parts.is_empty()).then(|| format!("Use what was found: {}", parts.join(", ")))
+}
+
+/// Reads the gateway's state now; `found` is what discovery proposed at start-up.
+pub async fn snapshot(
+    gateway: &Gateway,
+    launch_at_login: crate::LoginState,
+    found: Option<String>,
+) -> Snapshot {
     let runtime = gateway.runtime();
     let config = &runtime.config;
     let residency_state = gateway.residency();
@@ -172,6 +199,10 @@ pub async fn snapshot(gateway: &Gateway, launch_at_login: crate::LoginState) -> 
         .last_switch()
         .filter(|progress| progress.state == SwitchState::Running);
     let contention = residency::contention(&resident);
+    let no_model = config
+        .agent(&config.default_agent)
+        .and_then(|agent| config.agent_model(agent))
+        .is_none();
     let (health, status) = if let Some(progress) = &switching {
         let step = progress
             .current
@@ -186,6 +217,15 @@ pub async fn snapshot(gateway: &Gateway, launch_at_login: crate::LoginState) -> 
                 progress.current.map_or(0, |index| index + 1),
                 progress.steps.len()
             ),
+        )
+    } else if no_model {
+        (
+            Health::Down,
+            if config.model_count() == 0 {
+                "Hearth — no model yet".to_owned()
+            } else {
+                "Hearth — no active model: choose one below".to_owned()
+            },
         )
     } else if !primary_up {
         (
@@ -261,6 +301,7 @@ pub async fn snapshot(gateway: &Gateway, launch_at_login: crate::LoginState) -> 
         backends,
         memory,
         launch_at_login,
+        found: found.filter(|_| config.model_count() == 0),
     }
 }
 
@@ -287,9 +328,10 @@ impl<R: Runtime> std::fmt::Debug for MenuHandles<R> {
 
 fn shape(snapshot: &Snapshot) -> Vec<String> {
     snapshot
-        .models
+        .found
         .iter()
-        .map(|(model, _)| model.clone())
+        .map(|_| "use-found".to_owned())
+        .chain(snapshot.models.iter().map(|(model, _)| model.clone()))
         .chain(
             snapshot
                 .backends
@@ -326,6 +368,9 @@ pub fn menu<R: Runtime>(
         |item: TrayItem, text: &str| MenuItem::with_id(app, item.id(), text, true, None::<&str>);
     let status = info(&snapshot.status)?;
     menu.append(&status)?;
+    if let Some(found) = &snapshot.found {
+        menu.append(&action(TrayItem::UseFound, found)?)?;
+    }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     let mut models = Vec::new();
     for (model, active) in &snapshot.models {
@@ -443,6 +488,7 @@ mod tests {
             TrayItem::WarmUp,
             TrayItem::UnloadAll,
             TrayItem::Toggle("smol".to_owned()),
+            TrayItem::UseFound,
             TrayItem::Dashboard,
             TrayItem::Settings,
             TrayItem::LaunchAtLogin,

@@ -140,10 +140,8 @@ fn the_app_shows_its_tray_icon_and_the_dashboard_and_quits_cleanly() {
     let xvfb = need("Xvfb", "xvfb");
     let trayer = need("trayer", "trayer");
     let dbus = need("dbus-run-session", "dbus");
-    let tauri_driver = need(
-        "tauri-driver",
-        "`cargo install tauri-driver` (scripts/provision.sh)",
-    );
+    // Provisioned into the test cache, never taken from PATH or ~/.cargo/bin.
+    let tauri_driver = provisioned("HEARTH_TAURI_DRIVER");
     need("WebKitWebDriver", "webkit2gtk-driver");
     need("xwininfo", "x11-utils");
 

@@ -60,6 +60,21 @@ enum Command {
         #[arg(long)]
         print: bool,
     },
+    /// Find what this machine runs (servers, programs, model files) and propose providers,
+    /// services and a primary model; a dry run unless --apply.
+    Setup {
+        /// Add the proposal to the configuration (never overwriting an entry already there).
+        #[arg(long)]
+        apply: bool,
+        #[arg(long)]
+        json: bool,
+        /// A server program to consider besides those found (llama-server, mlx_lm.server, ollama).
+        #[arg(long = "program", value_name = "PATH")]
+        programs: Vec<PathBuf>,
+        /// A model file (.gguf) to consider besides those found.
+        #[arg(long = "model-file", value_name = "PATH")]
+        model_files: Vec<PathBuf>,
+    },
     /// Check every part (ports, services, backends, models, memory) and say how to fix it.
     Doctor {
         #[arg(long)]
@@ -112,6 +127,20 @@ fn run(cli: Cli) -> CliResult {
         Command::Secret(command) => commands::token::run_secret(&context, command),
         Command::Services(command) => commands::services::run(&context, command),
         Command::Model(command) => commands::model::run(&context, command),
+        Command::Setup {
+            apply,
+            json,
+            programs,
+            model_files,
+        } => commands::setup::run(
+            &context,
+            commands::setup::SetupArgs {
+                apply,
+                json,
+                programs,
+                model_files,
+            },
+        ),
         Command::Doctor { json } => commands::doctor::run(&context, json),
         Command::Open { print } => commands::open::run(&context, print),
         Command::Bench {

@@ -107,8 +107,9 @@ pub async fn edit_config(
         })
     })??;
     let warnings = loaded.warnings.clone();
+    let previous_primary = gateway.runtime().config.primary.clone();
     gateway.replace(loaded);
-    tokio::spawn(residency::reconcile(gateway.clone()));
+    tokio::spawn(residency::reconcile(gateway.clone(), previous_primary));
     Ok(warnings)
 }
 

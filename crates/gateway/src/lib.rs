@@ -18,6 +18,7 @@ pub mod residency;
 pub mod response_store;
 mod routes;
 mod session;
+pub mod setup;
 mod state;
 
 pub use auth::Caller;
@@ -49,6 +50,7 @@ pub async fn run(
         paths,
         std::time::Duration::from_secs(1),
     ));
+    gateway.residency().starting_up();
     let starting = tokio::spawn(residency::start_services(gateway.clone()));
     let closing = gateway.clone();
     let shutdown = async move {

@@ -80,8 +80,9 @@ pub fn route_caller(config: &Config, caller: &Caller, headers: &HeaderMap) -> Ro
     route
 }
 
-/// The model a request names: empty, `default` or `auto` mean the agent's model; otherwise an
-/// alias, a `provider/model-id` reference, or a bare model id that exactly one provider lists.
+/// The model a request names: empty, `default` or `auto` mean the agent's model (its own, else
+/// the primary, else the one model configured — `Config::agent_model`); otherwise an alias, a
+/// `provider/model-id` reference, or a bare model id that exactly one provider lists.
 pub fn choose_model(
     config: &Config,
     route: &Route,
@@ -89,14 +90,29 @@ pub fn choose_model(
 ) -> Result<ModelRef, GatewayError> {
     let requested = requested.trim();
     if requested.is_empty() || matches!(requested, "default" | "auto") {
-        return route.model.clone().ok_or_else(|| GatewayError::ModelNotFound {
-            message: format!(
-                "agent `{}` has no model and no primary model is set; name a model in the request or set `models.primary`",
-                route.agent
-            ),
-        });
+        return route
+            .model
+            .clone()
+            .ok_or_else(|| GatewayError::ModelNotFound {
+                message: no_default_model(config, &route.agent),
+            });
     }
     resolve_named_model(config, requested)
+}
+
+/// Why `default` names no model, and the command that fixes it.
+pub fn no_default_model(config: &Config, agent: &str) -> String {
+    match config.model_count() {
+        0 => "no model is configured yet: run `hearth setup` to find the servers and models on \
+              this machine and `hearth setup --apply` to use them (or add a provider in the \
+              dashboard, `hearth open`)"
+            .to_owned(),
+        count => format!(
+            "`default` names no model: agent `{agent}` has none of its own, no primary model is \
+             set, and {count} models are configured; choose one with `hearth model use \
+             PROVIDER/MODEL` (`hearth model list` lists them), or name a model in the request"
+        ),
+    }
 }
 
 /// What a client or the user names a model by: an alias, a `provider/model-id` reference, or

@@ -76,8 +76,12 @@ async fn watch(gateway: Gateway, paths: Paths, every: Duration, baseline: Option
         match loaded {
             Ok(Ok(runtime)) => {
                 tracing::info!(file = %gateway_file(&gateway), "configuration reloaded");
+                let previous_primary = gateway.runtime().config.primary.clone();
                 gateway.replace(runtime);
-                tokio::spawn(crate::residency::reconcile(gateway.clone()));
+                tokio::spawn(crate::residency::reconcile(
+                    gateway.clone(),
+                    previous_primary,
+                ));
             }
             Ok(Err(StoreError::Invalid(found))) => {
                 for diagnostic in &found {

@@ -123,6 +123,10 @@ pub struct Residency {
     next_id: AtomicU64,
     /// Turns true when the gateway shuts down: event streams end, so shutdown need not wait.
     closing: tokio::sync::watch::Sender<bool>,
+    /// False from `starting_up` (a host's start, `crate::run`) until `start_services` has started
+    /// what start-up starts: meanwhile a request for a model whose service is not up yet waits
+    /// instead of being refused.
+    started_up: tokio::sync::watch::Sender<bool>,
 }
 
 /// Held by a model request for as long as it runs: a switch waits for it.
@@ -141,6 +145,7 @@ impl Residency {
             last: Mutex::new(None),
             next_id: AtomicU64::new(1),
             closing: tokio::sync::watch::channel(false).0,
+            started_up: tokio::sync::watch::channel(true).0,
         }
     }
 
@@ -166,6 +171,11 @@ impl Residency {
     /// service actions, start-up and reconciliation run one at a time.
     pub async fn one_at_a_time(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.switching.lock().await
+    }
+
+    /// Marks the start-up window that `start_services` ends.
+    pub fn starting_up(&self) {
+        self.started_up.send_replace(false);
     }
 
     /// Ends the event streams (the gateway is shutting down).
@@ -856,16 +866,31 @@ pub async fn start_services(gateway: Gateway) {
             Err(error) => tracing::error!(service = %spec.name, %error, "service did not start"),
         }
     }
+    residency.started_up.send_replace(true);
 }
 
 /// After a configuration change: a supervised service that is no longer configured is stopped,
-/// and one whose definition changed while it runs is restarted with the new one.
-pub async fn reconcile(gateway: Gateway) {
+/// and one whose definition changed while it runs is restarted with the new one. A primary
+/// model that changed (`previous_primary` was the one before) while no model's service runs —
+/// a first `hearth setup --apply`, a hand edit on a fresh install — gets its service started;
+/// with another model's service running, switching stays `hearth model use`'s job.
+pub async fn reconcile(gateway: Gateway, previous_primary: Option<ModelRef>) {
     let residency = gateway.residency();
     let _one_at_a_time = residency.one_at_a_time().await;
     let runtime = gateway.runtime();
     let configured = specs(&runtime, residency.layout());
-    for running in residency.services().supervised() {
+    let supervised = residency.services().supervised();
+    if let Some(primary) = runtime.config.primary.as_ref()
+        && previous_primary.as_ref() != Some(primary)
+        && !supervised.iter().any(|running| running.provider.is_some())
+        && let Some(spec) = service_for(&runtime, residency.layout(), &primary.provider)
+    {
+        tracing::info!(service = %spec.name, model = %primary, "starting the new primary model's service");
+        if let Err(error) = residency.services().start(&spec).await {
+            tracing::error!(service = %spec.name, %error, "service did not start");
+        }
+    }
+    for running in supervised {
         match configured.iter().find(|spec| spec.name == running.name) {
             None => {
                 tracing::info!(service = %running.name, "service removed from the configuration: stopping it");
@@ -894,7 +919,23 @@ pub async fn check_resident(
     let Some(spec) = service_for(runtime, residency.layout(), &target.provider) else {
         return Ok(());
     };
-    let status: ServiceStatus = residency.services().status(&spec).await;
+    let mut status: ServiceStatus = residency.services().status(&spec).await;
+    if !status.state.is_up() && !*residency.started_up.borrow() {
+        // Hearth itself is starting: its start-up may be about to start this very service.
+        let mut started_up = residency.started_up.subscribe();
+        let _ = tokio::time::timeout(spec.start_timeout, started_up.wait_for(|done| *done)).await;
+        status = residency.services().status(&spec).await;
+    }
+    // A service still starting (Hearth just started, or a setup just made it primary) is
+    // waited for, as a model that loads is: the first request after start-up is answered.
+    if status.state == hearth_services::ServiceState::Starting {
+        return match residency.services().start(&spec).await {
+            Ok(_) => Ok(()),
+            Err(error) => Err(GatewayError::NotResident {
+                message: format!("model `{target}` did not load: {error}"),
+            }),
+        };
+    }
     // A state the driver cannot read is no reason to refuse: the backend call will tell.
     if status.state.is_up() || status.state == hearth_services::ServiceState::Unknown {
         return Ok(());

@@ -5,10 +5,12 @@
 //! Hearth spawns the process, restarts it with backoff, stops it by PID). `memory` samples the
 //! machine's memory and estimates a model's peak before it is loaded; `health` waits for a
 //! server to answer.
+//! `discovery` finds the servers, programs and model files a first run can use, and proposes.
 //!
 //! No HTTP server here and no knowledge of client APIs: the gateway's residency manager decides
 //! *what* runs, this crate runs it.
 
+pub mod discovery;
 mod error;
 pub mod health;
 pub mod launchd;

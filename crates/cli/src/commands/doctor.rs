@@ -93,6 +93,35 @@ pub fn run(context: &Context, json_out: bool) -> CliResult {
         None,
     );
 
+    // What `model: "default"` reaches: nothing answers without it.
+    let default_model = config
+        .agent(&config.default_agent)
+        .and_then(|agent| config.agent_model(agent));
+    match (default_model, config.model_count()) {
+        (Some(model), _) => report.add(
+            Verdict::Ok,
+            "default model",
+            format!("`default` is {model}"),
+            None,
+        ),
+        (None, 0) => report.add(
+            Verdict::Fail,
+            "default model",
+            "no model is configured: nothing can answer yet",
+            Some(
+                "`hearth setup` finds the servers and models on this machine; `hearth setup \
+                 --apply` adds them"
+                    .to_owned(),
+            ),
+        ),
+        (None, count) => report.add(
+            Verdict::Fail,
+            "default model",
+            format!("no primary model among the {count} configured: `default` names none"),
+            Some("`hearth model use PROVIDER/MODEL` (`hearth model list` lists them)".to_owned()),
+        ),
+    }
+
     // The running instance, when there is one, knows the services' and models' states.
     let status = admin::call(context, config, reqwest::Method::GET, "/admin/status", None);
     let running = match &status {

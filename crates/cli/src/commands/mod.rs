@@ -10,6 +10,7 @@ pub mod policy;
 pub mod route;
 pub mod serve;
 pub mod services;
+pub mod setup;
 pub mod token;
 
 use hearth_core::config::{Validated, store};

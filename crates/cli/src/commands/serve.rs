@@ -6,7 +6,6 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use hearth_core::config::store;
 use hearth_gateway::{Gateway, Runtime};
 use hearth_secrets::SecretStore;
 use serde_json::Value;
@@ -24,23 +23,30 @@ use super::admin::runtime;
 pub fn serve(context: &Context) -> CliResult {
     let paths = &context.paths;
     let _flush_logs_on_exit = init_logging(&paths.data_dir.join("logs"))?;
-    let loaded = store::load(paths)?;
-    let validated = if loaded.from_file {
-        loaded.validated
-    } else {
-        let validated = store::save(paths, &loaded.document)?;
+    let runtime_threads = runtime()?;
+    let startup = runtime_threads.block_on(hearth_gateway::setup::load_for_start(
+        paths,
+        &hearth_services::discovery::Options::from_env(),
+    ))?;
+    if let Some(applied) = &startup.first_run {
         output::note(format!(
             "wrote the default configuration to {}",
             paths.config_file.display()
         ));
-        validated
-    };
+        for added in &applied.added {
+            output::note(format!("added what answers on this machine: {added}"));
+        }
+    }
+    if let Some(proposal) = &startup.proposal {
+        output::note(next_step(proposal));
+    }
+    let validated = startup.validated;
     output::diagnostics(&validated.warnings);
     let store: Arc<dyn SecretStore> = Arc::new(context.secret_store()?);
     super::token::ensure_tokens(context, &validated.config)?;
     let gateway_config = validated.config.gateway.clone();
     let runtime_state = Runtime::load(validated.config, validated.warnings, store.as_ref())?;
-    runtime()?.block_on(async {
+    runtime_threads.block_on(async {
         // In the runtime: the supervisor's processes belong to it.
         let gateway = Gateway::new(runtime_state, store, Some(paths.clone()));
         let address = (gateway_config.bind, gateway_config.port);
@@ -63,6 +69,23 @@ pub fn serve(context: &Context) -> CliResult {
         tracing::info!("stopped");
         served.map_err(CliError::environment)
     })
+}
+
+/// What to do when no model is configured yet, in one line.
+pub fn next_step(proposal: &hearth_core::config::setup::Proposal) -> String {
+    if proposal.is_empty() {
+        "no model is configured and none was found on this machine: install Ollama, LM Studio or \
+         llama.cpp (or run scripts/run.sh, which provisions a small default model), then \
+         `hearth setup --apply`"
+            .to_owned()
+    } else {
+        format!(
+            "no model is configured yet: `hearth setup` found {} provider(s) and {} service(s) to \
+             add; `hearth setup --apply` adds them",
+            proposal.providers.len(),
+            proposal.services.len()
+        )
+    }
 }
 
 /// Logs go to stderr (for a person watching) and, as JSON lines, to `<dir>/hearth.log.<date>`:
@@ -254,6 +277,9 @@ pub fn status(context: &Context, json: bool) -> CliResult {
             resident.join(", ")
         }
     ));
+    if let Some(next) = body["nextStep"].as_str() {
+        output::line(format!("next:     {next}"));
+    }
     if let Some(contention) = body["contention"].as_str() {
         output::line(format!("warning:  {contention}"));
     }

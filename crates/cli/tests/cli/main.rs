@@ -16,6 +16,7 @@ mod bench;
 mod config;
 mod crash_safety;
 mod model_switching;
+mod readme;
 mod real;
 mod routing;
 mod secrets;

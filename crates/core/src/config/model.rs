@@ -16,6 +16,9 @@ pub struct Config {
     pub file: ConfigFile,
     pub providers: BTreeMap<String, Provider>,
     pub primary: Option<ModelRef>,
+    /// The one model the providers list, when they list exactly one: what `default` means
+    /// when neither the agent nor `models.primary` names a model.
+    pub sole_model: Option<ModelRef>,
     pub fallbacks: Vec<ModelRef>,
     /// Alias (lower-case) to model.
     pub aliases: BTreeMap<String, ModelRef>,
@@ -40,9 +43,22 @@ impl Config {
         self.clients.iter().find(|client| client.name == name)
     }
 
-    /// The model an agent uses: its own, else the global primary.
+    /// The model an agent uses, and what a request's `model: "default"` means: the agent's
+    /// own, else the global primary, else the one model configured when there is exactly one.
     pub fn agent_model<'a>(&'a self, agent: &'a Agent) -> Option<&'a ModelRef> {
-        agent.model.as_ref().or(self.primary.as_ref())
+        agent
+            .model
+            .as_ref()
+            .or(self.primary.as_ref())
+            .or(self.sole_model.as_ref())
+    }
+
+    /// How many models the providers list (aliases not counted).
+    pub fn model_count(&self) -> usize {
+        self.providers
+            .values()
+            .map(|provider| provider.models.len())
+            .sum()
     }
 
     /// Resolves what a client or the config names a model by: an alias (any case) or a

@@ -195,7 +195,9 @@ impl Checker<'_> {
         self.voice(&file, &root.key("voice"));
         if primary.is_none() && file.models.primary.is_none() {
             let without_model = agents.iter().filter(|agent| agent.model.is_none()).count();
-            if without_model > 0 && providers.values().any(|p| !p.models.is_empty()) {
+            let listed: usize = providers.values().map(|p| p.models.len()).sum();
+            // With exactly one model, that one is everybody's default.
+            if without_model > 0 && listed > 1 {
                 self.push(
                     Diagnostic::warning(
                         "models.primary",
@@ -233,8 +235,19 @@ impl Checker<'_> {
             );
         }
         let default_agent = default_agent.or_else(|| agents.first().map(|a| a.id.clone()))?;
+        let mut listed = providers.values().flat_map(|provider| {
+            provider.models.iter().map(|model| ModelRef {
+                provider: provider.id.clone(),
+                model: model.id.clone(),
+            })
+        });
+        let sole_model = match (listed.next(), listed.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        };
         Some(Config {
             default_agent,
+            sole_model,
             anonymous_agent,
             providers,
             primary,

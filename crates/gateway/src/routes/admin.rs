@@ -43,6 +43,7 @@ pub async fn status(
         services.push(json!({ "name": spec.name, "state": status.state, "pid": status.pid }));
     }
     let resident = crate::residency::resident(&gateway).await;
+    let next_step = crate::setup::next_step(&gateway).await;
     Ok(Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "services": services,
@@ -58,5 +59,6 @@ pub async fn status(
         "clients": config.clients.iter().map(|c| &c.name).collect::<Vec<_>>(),
         "warnings": runtime.warnings,
         "refusedChange": gateway.refused(),
+        "nextStep": next_step,
     })))
 }

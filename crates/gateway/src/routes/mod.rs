@@ -4,6 +4,7 @@ mod admin;
 mod admin_config;
 mod admin_models;
 mod admin_services;
+mod admin_setup;
 mod chat_completions;
 mod embeddings;
 mod health;
@@ -74,6 +75,9 @@ pub fn router(gateway: Gateway) -> Router {
         .route("/admin/models/activate", post(admin_models::activate))
         .route("/admin/models/unload", post(admin_models::unload))
         .route("/admin/memory", get(admin_models::memory))
+        .route("/admin/setup", get(admin_setup::proposal))
+        .route("/admin/setup/apply", post(admin_setup::apply))
+        .route("/admin/providers", get(admin_setup::list))
         .route(
             "/admin/bench",
             get(admin_models::bench_history).post(admin_models::bench),

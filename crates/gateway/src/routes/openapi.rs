@@ -108,6 +108,27 @@ const OPERATIONS: &[Operation] = &[
     },
     Operation {
         method: "get",
+        path: "/admin/setup",
+        summary: "What discovery finds on this machine (running servers, programs, model files) and the providers, services and primary model it proposes",
+        request: None,
+        response: Response::Json(None),
+    },
+    Operation {
+        method: "post",
+        path: "/admin/setup/apply",
+        summary: "Discover again and add what is proposed, never overwriting the configuration's own entries; a new primary model's service starts",
+        request: None,
+        response: Response::Json(None),
+    },
+    Operation {
+        method: "get",
+        path: "/admin/providers",
+        summary: "Every provider: whether its server answers, the models it lists and the configuration lists, its service",
+        request: None,
+        response: Response::Json(None),
+    },
+    Operation {
+        method: "get",
         path: "/admin/memory",
         summary: "Total, available, swap and pressure",
         request: None,
