@@ -134,7 +134,7 @@ fn warnings_do_not_block_but_are_shown() {
     check(
         r#"{
           "providers": { "ollama": { "api": "ollama", "baseUrl": "http://127.0.0.1:11434",
-                         "models": [{ "id": "gemma4:26b" }] } },
+                         "models": [{ "id": "gemma4:26b" }, { "id": "gemma4:e4b" }] } },
           "agents": [{ "id": "private" }, { "id": "public", "tools": { "profile": "messaging" } }],
           "clients": [{ "name": "openclaw", "token": "keychain:hearth.client.openclaw", "trusted": true }],
           "bindings": [

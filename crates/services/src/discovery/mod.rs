@@ -75,12 +75,39 @@ impl Default for Ports {
     }
 }
 
+impl Ports {
+    /// `HEARTH_DISCOVERY_PORTS`'s form: `ollama=11434,lmstudio=1234,openai=8080+8000` — each
+    /// kind named replaces its default; `None` for text that is not of that form.
+    pub fn parse(text: &str) -> Option<Ports> {
+        let mut ports = Ports::default();
+        for part in text
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+        {
+            let (kind, value) = part.split_once('=')?;
+            let numbers: Option<Vec<u16>> = value
+                .split('+')
+                .map(|port| port.trim().parse().ok())
+                .collect();
+            let numbers = numbers.filter(|numbers| !numbers.is_empty())?;
+            match (kind.trim(), numbers.as_slice()) {
+                ("ollama", [port]) => ports.ollama = *port,
+                ("lmstudio", [port]) => ports.lmstudio = *port,
+                ("openai", _) => ports.openai = numbers,
+                _ => return None,
+            }
+        }
+        Some(ports)
+    }
+}
+
 /// The default probe timeout.
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(800);
 
 impl Options {
-    /// The real defaults: the user's HOME, PATH, and the `HF_HUB_CACHE`, `HF_HOME` and
-    /// `OLLAMA_MODELS` variables.
+    /// The real defaults: the user's HOME, PATH, and the `HF_HUB_CACHE`, `HF_HOME`,
+    /// `OLLAMA_MODELS` and `HEARTH_DISCOVERY_PORTS` variables.
     pub fn from_env() -> Options {
         let home = std::env::var_os("HOME")
             .map(PathBuf::from)
@@ -96,6 +123,17 @@ impl Options {
             options.ollama_models = PathBuf::from(store);
         }
         options.path = std::env::var_os("PATH");
+        // Servers on other ports than their defaults (and tests, which cannot use those).
+        match std::env::var("HEARTH_DISCOVERY_PORTS") {
+            Ok(text) if !text.trim().is_empty() => match Ports::parse(&text) {
+                Some(ports) => options.ports = ports,
+                None => tracing::warn!(
+                    %text,
+                    "HEARTH_DISCOVERY_PORTS ignored: write it as ollama=11434,lmstudio=1234,openai=8080+8000"
+                ),
+            },
+            _ => {}
+        }
         options
     }
 
@@ -188,6 +226,27 @@ pub async fn discover(http: &reqwest::Client, options: &Options) -> Findings {
                 notes,
                 ..Findings::default()
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ports;
+
+    #[test]
+    fn discovery_ports_are_read_as_written_and_refused_when_garbled() {
+        assert_eq!(
+            Ports::parse("openai=9001+9002, ollama=9003"),
+            Some(Ports {
+                ollama: 9003,
+                lmstudio: 1234,
+                openai: vec![9001, 9002],
+            })
+        );
+        assert_eq!(Ports::parse(""), Some(Ports::default()));
+        for garbled in ["openai", "ollama=1+2", "vllm=8000", "openai=x", "openai="] {
+            assert_eq!(Ports::parse(garbled), None, "{garbled}");
         }
     }
 }
