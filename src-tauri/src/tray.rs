@@ -498,4 +498,27 @@ mod tests {
         }
         assert_eq!(TrayItem::from_id("status"), None);
     }
+
+    #[test]
+    fn what_was_found_is_offered_in_one_item_and_nothing_found_offers_none() {
+        use hearth_core::config::setup::Proposal;
+        let proposal: Proposal = serde_json::from_value(serde_json::json!({
+            "providers": [
+                { "id": "ollama", "origin": "Ollama running", "running": true,
+                  "provider": { "api": "ollama", "baseUrl": "http://127.0.0.1:11434" } },
+                { "id": "lmstudio", "origin": "LM Studio running", "running": true,
+                  "provider": { "api": "openai-completions", "baseUrl": "http://127.0.0.1:1234/v1" } }
+            ],
+            "services": [
+                { "name": "llama-qwen", "origin": "llama-server with qwen.gguf",
+                  "service": { "program": "/opt/homebrew/bin/llama-server" } }
+            ]
+        }))
+        .unwrap();
+        assert_eq!(
+            found_text(&proposal).as_deref(),
+            Some("Use what was found: 2 providers, 1 service")
+        );
+        assert_eq!(found_text(&Proposal::default()), None);
+    }
 }

@@ -127,3 +127,30 @@ export function keepFocus(container, render) {
   const again = [...container.querySelectorAll('[data-testid]')].find((el) => el.getAttribute('data-testid') === testid);
   if (again && !again.disabled) again.focus();
 }
+
+/** `8,192 tokens`; an em dash when unknown. */
+export function tokens(n) {
+  return typeof n === 'number' && Number.isFinite(n) ? `${n.toLocaleString('en-US')} tokens` : '—';
+}
+
+/** A command (program and arguments) as one shell-like line, quoting what needs it. */
+export function commandLine(command) {
+  if (command == null) return '—';
+  if (Array.isArray(command)) {
+    return command.map((part) => {
+      const text = String(part);
+      return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+    }).join(' ');
+  }
+  return String(command);
+}
+
+/**
+ * The config path of `key` under `parent`, written the way the server writes diagnostics'
+ * paths: `providers.ollama`, or `providers["my provider"]` for a key that is not plain.
+ */
+export function keyPath(parent, key) {
+  const plain = /^[A-Za-z0-9_$-]+$/.test(key) && !/^\d+$/.test(key);
+  if (plain) return parent ? `${parent}.${key}` : key;
+  return `${parent}[${JSON.stringify(key)}]`;
+}

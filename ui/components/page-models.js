@@ -1,16 +1,20 @@
-// <hearth-models>: every configured model with its resident/active markers, size and
-// backend; "Use" switches the active model and shows the switch's steps live from the NDJSON
-// answer; "Warm up" runs the same for the active model (start it if needed, one-token
-// warm-up); "Unload all"; "Force" overrides the memory check; the last switch's outcome; the
-// benchmark (run here or with `hearth bench`) and its history.
+// <hearth-models>: "Models & providers". Every configured model with its resident/active
+// markers, size and backend; "Use" switches the active model and shows the switch's steps live
+// from the NDJSON answer; "Warm up" runs the same for the active model (start it if needed,
+// one-token warm-up); "Unload all"; "Force" overrides the memory check. Then the providers
+// (reachable or not, their models; added, edited, removed: provider-list.js), what was found
+// on this machine (setup-proposal.js), the last switch's outcome, and the benchmark (run here
+// or with `hearth bench`) and its history.
 
 import { get, post, postNdjson, subscribe } from '../api.js';
 import { bytes, debounce, h, keepFocus, replace, section, stateBadge } from './dom.js';
 import { Page } from './page.js';
+import './provider-list.js';
+import './setup-proposal.js';
 import './step-list.js';
 
 export class ModelsPage extends Page {
-  static title = 'Models';
+  static title = 'Models & providers';
 
   mount() {
     this.info = h('div', { class: 'summary' });
@@ -31,6 +35,8 @@ export class ModelsPage extends Page {
     this.switchPanel = h('div', { class: 'switch-panel', hidden: true });
     this.lastSwitch = h('div', { 'data-testid': 'last-switch' });
     this.switchRunning = false;
+    this.providers = h('hearth-providers');
+    this.setup = h('hearth-setup', { 'data-testid': 'models-setup' });
 
     replace(this.body,
       this.info,
@@ -41,6 +47,8 @@ export class ModelsPage extends Page {
       this.actionStatus,
       section('Models', {}, this.table),
       this.switchPanel,
+      this.providers,
+      this.setup,
       section('Last switch', {}, this.lastSwitch),
       h('section', { class: 'card' },
         h('div', { class: 'card-head' },
@@ -54,15 +62,33 @@ export class ModelsPage extends Page {
         this.bench));
 
     const reload = debounce(() => this.load(), 250);
+    // A service that starts or stops changes whether its provider answers.
+    const probe = debounce(() => this.providers.refresh(), 500);
     this.onCleanup(subscribe((event) => {
       if (event.type === 'switch') {
         if (!this.switchRunning) this.renderLastSwitch(event);
         if (event.state !== 'running') reload();
       } else if (event.type === 'service' || event.type === 'reconnected') {
         reload();
+        probe();
         if (event.type === 'reconnected') this.loadBench();
       }
     }));
+    // An edit of the providers changes the models; what was found changes both.
+    this.addEventListener('hearth-config-changed', (event) => {
+      if (event.target === this.providers) {
+        reload();
+        if (!this.setup.busy) this.setup.load();
+      }
+    });
+    this.addEventListener('hearth-setup', (event) => {
+      if (event.detail.state === 'applied') {
+        reload();
+        this.providers.load();
+      }
+    });
+    // Servers come and go without telling Hearth: ask again now and then.
+    this.every(15000, () => this.providers.refresh());
     this.load();
     this.loadBench();
   }
@@ -126,7 +152,7 @@ export class ModelsPage extends Page {
 
     const models = data.models ?? [];
     keepFocus(this.table, () => replace(this.table, models.length === 0
-      ? h('p', { class: 'muted', text: 'No models configured: add providers and models to hearth.json.' })
+      ? h('p', { class: 'muted', text: 'No models configured yet: use what was found on this machine, or add a provider and its models below.' })
       : h('table', { class: 'table' },
         h('thead', {}, h('tr', {}, ['Model', 'State', 'Size', 'Estimated peak', 'Context', 'Backend', '']
           .map((t) => h('th', { scope: 'col', text: t })))),
@@ -152,9 +178,9 @@ export class ModelsPage extends Page {
       m.active ? h('span', { class: 'badge badge-ok', 'data-testid': `active-${ref}`, text: 'active' }) : null,
       m.resident ? h('span', { class: 'badge', 'data-testid': `resident-${ref}`, text: 'resident' }) : null,
       !m.active && !m.resident ? h('span', { class: 'muted', text: 'not loaded' }) : null),
-    h('td', { text: bytes(m.sizeBytes) }),
-    h('td', { text: bytes(m.estimatedPeak) }),
-    h('td', { text: m.contextWindow ? `${m.contextWindow} tokens` : '—' }),
+    h('td', { class: 'number', text: bytes(m.sizeBytes) }),
+    h('td', { class: 'number', text: bytes(m.estimatedPeak) }),
+    h('td', { class: 'number', text: m.contextWindow ? `${m.contextWindow} tokens` : '—' }),
     h('td', {}, m.service ? [h('span', { text: `${m.service} ` }), stateBadge(m.serviceState)]
       : h('span', { class: 'muted', text: m.api ?? '' })),
     h('td', {}, use));

@@ -23,3 +23,4 @@ mod secrets;
 mod serve;
 mod tokens;
 mod ui;
+mod ui_first_run;

@@ -105,6 +105,8 @@ fn checkout(dir: &Path) -> PathBuf {
 
 #[test]
 fn the_readme_quick_start_answers_from_a_real_model_in_a_fresh_home() {
+    // Discovery skips busy ports, but two first runs at once could both pick the same free one.
+    let _first_run = crate::support::first_run_lock();
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
     let port = free_port();
     let blocks: Vec<String> = quick_start_blocks(&readme)

@@ -25,6 +25,16 @@ const TOKEN_NAMES: [&str; 3] = [
     "hearth.client.openclaw",
 ];
 
+/// Held by the tests whose Hearth discovers and starts services on its own (the README's quick
+/// start, the UI's first run): each proposes a llama-server on the first free port from 8081,
+/// and two proposing at once would choose the same one.
+pub fn first_run_lock() -> std::sync::MutexGuard<'static, ()> {
+    static FIRST_RUN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    FIRST_RUN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The OpenClaw fixtures of hearth-core's import tests.
 pub fn openclaw_fixture(dialect: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
