@@ -3,8 +3,6 @@
 //! server and its model in it, and a request for `default` is answered by it — no file edited.
 //! The server is a real llama-server (SmolLM2) on the port discovery is told to probe.
 
-#![expect(clippy::unwrap_used, reason = "tests")]
-
 use hearth_core::config::store::Paths;
 use hearth_e2e::{APP_TOKEN, Hearth, LlamaServer, free_port};
 use hearth_gateway::setup::load_for_start;
