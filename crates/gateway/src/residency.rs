@@ -178,9 +178,11 @@ impl Residency {
         self.started_up.send_replace(false);
     }
 
-    /// Ends the event streams (the gateway is shutting down).
+    /// Ends the event streams and the start-up wait (the gateway is shutting down).
     pub fn close(&self) {
         self.closing.send_replace(true);
+        // A request waiting for start-up would otherwise hold the shutdown until its timeout.
+        self.started_up.send_replace(true);
     }
 
     /// Resolves once `close` was called.
