@@ -225,6 +225,7 @@ fn the_app_shows_its_tray_icon_and_the_dashboard_and_quits_cleanly() {
             .env("XDG_RUNTIME_DIR", &runtime_dir)
             .env("HEARTH_CONFIG", &config)
             .env("HEARTH_DATA_DIR", dir.path().join("data"))
+            .env("HEARTH_SERVICE_DRIVER", "supervisor")
             .env(
                 "HEARTH_KEYRING_SERVICE",
                 format!("hearth-app-test-{}", std::process::id()),

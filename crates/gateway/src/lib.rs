@@ -52,6 +52,7 @@ pub async fn run(
     ));
     gateway.residency().starting_up();
     let starting = tokio::spawn(residency::start_services(gateway.clone()));
+    let rotating = tokio::spawn(residency::rotate_logs(gateway.clone()));
     let closing = gateway.clone();
     let shutdown = async move {
         shutdown.await;
@@ -60,6 +61,7 @@ pub async fn run(
     let served = serve(gateway.clone(), listener, shutdown).await;
     watcher.abort();
     starting.abort();
+    rotating.abort();
     let _ = tokio::time::timeout(
         residency::SHUTDOWN_GRACE,
         gateway.residency().services().shutdown(),

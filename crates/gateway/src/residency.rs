@@ -25,7 +25,7 @@ use std::{
 
 use hearth_core::config::{
     ModelRef,
-    file::{Api, Residency as Mode},
+    file::{Api, Residency as Mode, ServiceDriver},
     store,
 };
 use hearth_protocol::openai::chat::{ChatCompletionRequest, ChatMessage, Role};
@@ -857,18 +857,73 @@ pub async fn start_services(gateway: Gateway) {
     let shared = runtime.config.file.models.residency == Mode::Shared;
     let _one_at_a_time = residency.one_at_a_time().await;
     for spec in specs(&runtime, residency.layout()) {
-        let wanted = shared
-            || spec.provider.is_none()
-            || spec.provider.as_ref() == primary_provider.as_ref();
-        if !wanted {
-            continue;
-        }
-        match residency.services().start(&spec).await {
-            Ok(status) => tracing::info!(service = %spec.name, pid = ?status.pid, "service ready"),
-            Err(error) => tracing::error!(service = %spec.name, %error, "service did not start"),
+        match at_start(&spec, primary_provider.as_deref(), shared) {
+            AtStart::Start => match residency.services().start(&spec).await {
+                Ok(status) => {
+                    tracing::info!(service = %spec.name, pid = ?status.pid, "service ready");
+                }
+                Err(error) => {
+                    tracing::error!(service = %spec.name, %error, "service did not start");
+                }
+            },
+            AtStart::StopIfRunning => {
+                if residency.services().status(&spec).await.state.is_up() {
+                    match residency.services().stop(&spec).await {
+                        Ok(()) => tracing::info!(
+                            service = %spec.name,
+                            "stopped: the primary model does not need it"
+                        ),
+                        Err(error) => tracing::warn!(
+                            service = %spec.name,
+                            %error,
+                            "cannot stop a service the primary model does not need"
+                        ),
+                    }
+                }
+            }
+            AtStart::Leave => {}
         }
     }
     residency.started_up.send_replace(true);
+}
+
+/// What a starting Hearth does with one configured service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AtStart {
+    Start,
+    /// A LaunchAgent that launchd brought back at login (it ran when the Mac shut down) but that
+    /// residency does not want: in exclusive mode only the primary's service runs.
+    StopIfRunning,
+    Leave,
+}
+
+/// Shared mode starts every service; exclusive mode the primary's and those that serve no
+/// provider (speech, custom), and stops other LaunchAgents that came back at login. A supervised
+/// service cannot be running before Hearth starts it, so it is left alone.
+pub fn at_start(spec: &ServiceSpec, primary_provider: Option<&str>, shared: bool) -> AtStart {
+    let wanted = shared || spec.provider.is_none() || spec.provider.as_deref() == primary_provider;
+    match (wanted, spec.driver) {
+        (true, _) => AtStart::Start,
+        (false, ServiceDriver::Launchd) => AtStart::StopIfRunning,
+        (false, ServiceDriver::Supervisor) => AtStart::Leave,
+    }
+}
+
+/// How often the services' logs are checked against [`hearth_services::logs::LIMIT`].
+pub const LOG_ROTATION_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Keeps the configured services' log files to a size while Hearth runs (a server that runs for
+/// weeks writes a line per request); starting a service rotates its log too.
+pub async fn rotate_logs(gateway: Gateway) {
+    let mut tick = tokio::time::interval(LOG_ROTATION_EVERY);
+    loop {
+        tick.tick().await;
+        let specs = specs(&gateway.runtime(), gateway.residency().layout());
+        let _ = tokio::task::spawn_blocking(move || {
+            specs.iter().for_each(hearth_services::services::rotate_log);
+        })
+        .await;
+    }
 }
 
 /// After a configuration change: a supervised service that is no longer configured is stopped,
@@ -1011,5 +1066,50 @@ mod tests {
         expect_test::expect!["needs about 13.5 GiB (weights 10.0 GiB × 1.3 + 512.0 MiB for the context), 4.0 GiB available"].assert_eq(&refused);
         let fits_once_freed = fits(&estimate, &sample, 12 * gib).unwrap();
         expect_test::expect!["needs about 13.5 GiB (weights 10.0 GiB × 1.3 + 512.0 MiB for the context), 16.0 GiB available once 12.0 GiB is unloaded"].assert_eq(&fits_once_freed);
+    }
+
+    #[test]
+    fn at_login_only_what_residency_wants_runs() {
+        use hearth_core::config::file::ServiceTemplate;
+        use hearth_services::templates::{self, TemplateInput};
+        let file = templates::render(
+            ServiceTemplate::Custom,
+            TemplateInput {
+                program: Some("/bin/sh".into()),
+                ..TemplateInput::default()
+            },
+        )
+        .unwrap();
+        let spec = |provider: Option<&str>, driver| ServiceSpec {
+            provider: provider.map(str::to_owned),
+            driver,
+            ..ServiceSpec::resolve("x", &file, &Layout::new(std::path::Path::new("/data")))
+        };
+        let (launchd, supervisor) = (ServiceDriver::Launchd, ServiceDriver::Supervisor);
+        let table = [
+            // (service's provider, driver, primary's provider, shared) => what a start does
+            ((Some("mlx"), launchd, Some("mlx"), false), AtStart::Start),
+            (
+                (Some("llama"), launchd, Some("mlx"), false),
+                AtStart::StopIfRunning,
+            ),
+            (
+                (Some("llama"), supervisor, Some("mlx"), false),
+                AtStart::Leave,
+            ),
+            ((Some("llama"), launchd, Some("mlx"), true), AtStart::Start),
+            ((None, launchd, Some("mlx"), false), AtStart::Start),
+            (
+                (Some("llama"), launchd, None, false),
+                AtStart::StopIfRunning,
+            ),
+        ];
+        for ((provider, driver, primary, shared), expected) in table {
+            assert_eq!(
+                at_start(&spec(provider, driver), primary, shared),
+                expected,
+                "{provider:?} {driver:?}, primary {primary:?}, shared {shared}"
+            );
+        }
     }
 }

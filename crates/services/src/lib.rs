@@ -4,7 +4,7 @@
 //! LaunchAgents: the plist and the `launchctl` command sequences) and `supervisor` (any OS:
 //! Hearth spawns the process, restarts it with backoff, stops it by PID). `memory` samples the
 //! machine's memory and estimates a model's peak before it is loaded; `health` waits for a
-//! server to answer.
+//! server to answer; `logs` keeps the services' log files to a size.
 //! `discovery` finds the servers, programs and model files a first run can use, and proposes.
 //!
 //! No HTTP server here and no knowledge of client APIs: the gateway's residency manager decides
@@ -14,6 +14,7 @@ pub mod discovery;
 mod error;
 pub mod health;
 pub mod launchd;
+pub mod logs;
 pub mod memory;
 pub mod services;
 pub mod spec;

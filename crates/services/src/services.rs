@@ -2,7 +2,7 @@
 //! that says `supervisor` is Hearth's child. Starting waits for health either way.
 
 use crate::{
-    ServiceSpec, ServiceState, ServiceStatus, ServicesError, Supervisor, health, launchd,
+    ServiceSpec, ServiceState, ServiceStatus, ServicesError, Supervisor, health, launchd, logs,
     supervisor::ServiceEvent,
 };
 use hearth_core::config::file::ServiceDriver;
@@ -25,6 +25,7 @@ impl Services {
 
     /// Starts the service and waits for its health check; a running one is left alone.
     pub async fn start(&self, spec: &ServiceSpec) -> Result<ServiceStatus, ServicesError> {
+        rotate_log(spec);
         match spec.driver {
             ServiceDriver::Supervisor => self.supervisor.start(spec).await,
             ServiceDriver::Launchd => {
@@ -45,7 +46,8 @@ impl Services {
         }
     }
 
-    /// Stops the service and waits until it is gone.
+    /// Stops the service and waits until it is gone; a LaunchAgent's plist goes with it, so it
+    /// stays stopped after the next login.
     pub async fn stop(&self, spec: &ServiceSpec) -> Result<(), ServicesError> {
         match spec.driver {
             ServiceDriver::Supervisor => {
@@ -75,6 +77,7 @@ impl Services {
 
     /// Stops and starts it again, waiting for health.
     pub async fn restart(&self, spec: &ServiceSpec) -> Result<ServiceStatus, ServicesError> {
+        rotate_log(spec);
         match spec.driver {
             ServiceDriver::Supervisor => {
                 self.supervisor.stop(&spec.name).await;
@@ -126,6 +129,20 @@ impl Services {
     /// Stops what Hearth itself runs; LaunchAgents keep running, as launchd means them to.
     pub async fn shutdown(&self) {
         self.supervisor.shutdown().await;
+    }
+}
+
+/// Rotates the service's log when it has grown past [`logs::LIMIT`]; a failure is logged, never
+/// in the way of the service.
+pub fn rotate_log(spec: &ServiceSpec) {
+    match logs::rotate(&spec.log_file, logs::LIMIT, logs::KEEP) {
+        Ok(true) => {
+            tracing::info!(service = %spec.name, log = %spec.log_file.display(), "log rotated")
+        }
+        Ok(false) => {}
+        Err(error) => {
+            tracing::warn!(service = %spec.name, log = %spec.log_file.display(), %error, "cannot rotate the log");
+        }
     }
 }
 

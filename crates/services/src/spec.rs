@@ -204,12 +204,28 @@ pub fn port_is_free(port: u16) -> bool {
     TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
 }
 
-/// launchd on macOS, the supervisor elsewhere.
+/// launchd on macOS, the supervisor elsewhere; `HEARTH_SERVICE_DRIVER=supervisor` makes Hearth
+/// run services as its children on a Mac too (the tests set it, so a test run on a Mac never
+/// writes a LaunchAgent into `~/Library/LaunchAgents` nor loads one into the user's session).
+/// Read once per process.
 pub fn default_driver() -> ServiceDriver {
-    if cfg!(target_os = "macos") {
-        ServiceDriver::Launchd
-    } else {
-        ServiceDriver::Supervisor
+    static DRIVER: std::sync::OnceLock<ServiceDriver> = std::sync::OnceLock::new();
+    *DRIVER.get_or_init(|| {
+        driver_for(
+            cfg!(target_os = "macos"),
+            std::env::var("HEARTH_SERVICE_DRIVER").ok().as_deref(),
+        )
+    })
+}
+
+/// The default driver on macOS or not, with `HEARTH_SERVICE_DRIVER`'s value; launchd only
+/// where it exists, and an unknown value changes nothing.
+fn driver_for(macos: bool, requested: Option<&str>) -> ServiceDriver {
+    match requested.map(str::trim) {
+        Some("supervisor") => ServiceDriver::Supervisor,
+        Some("launchd") if macos => ServiceDriver::Launchd,
+        _ if macos => ServiceDriver::Launchd,
+        _ => ServiceDriver::Supervisor,
     }
 }
 
@@ -279,6 +295,26 @@ mod tests {
                 log_dir: "/logs".into(),
             },
         )
+    }
+
+    #[test]
+    fn the_driver_is_launchd_on_a_mac_unless_the_environment_asks_for_the_supervisor() {
+        use ServiceDriver::{Launchd, Supervisor};
+        let table = [
+            (true, None, Launchd),
+            (true, Some("supervisor"), Supervisor),
+            (true, Some("launchd"), Launchd),
+            (true, Some("systemd"), Launchd),
+            (false, None, Supervisor),
+            (false, Some("launchd"), Supervisor),
+        ];
+        for (macos, requested, expected) in table {
+            assert_eq!(
+                driver_for(macos, requested),
+                expected,
+                "macos: {macos}, HEARTH_SERVICE_DRIVER={requested:?}"
+            );
+        }
     }
 
     #[test]

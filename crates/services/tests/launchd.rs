@@ -28,6 +28,9 @@ const WAITING_EX_CONFIG: &str = include_str!("fixtures/launchd/waiting-ex-config
 const PRINT_NOT_FOUND: &str = include_str!("fixtures/launchd/print-not-found.txt");
 const BOOTSTRAP_EIO: &str = include_str!("fixtures/launchd/bootstrap-eio.txt");
 const BOOTOUT_ESRCH: &str = include_str!("fixtures/launchd/bootout-esrch.txt");
+const KILLED: &str = include_str!("fixtures/launchd/killed.txt");
+const PRINT_DISABLED: &str = include_str!("fixtures/launchd/print-disabled.txt");
+const BOOTSTRAP_DISABLED: &str = include_str!("fixtures/launchd/bootstrap-disabled.txt");
 
 fn macos_layout() -> Layout {
     Layout {
@@ -523,6 +526,8 @@ fn print_of_each_fixture() {
         ("crashed", CRASHED, RestartPolicy::OnFailure),
         ("crashed", CRASHED, RestartPolicy::Never),
         ("never-exited", NEVER_EXITED, RestartPolicy::OnFailure),
+        ("killed", KILLED, RestartPolicy::OnFailure),
+        ("killed", KILLED, RestartPolicy::Never),
         (
             "waiting-ex-config",
             WAITING_EX_CONFIG,
@@ -544,17 +549,21 @@ fn print_of_each_fixture() {
         .collect::<String>();
     expect![[r#"
         running (on-failure) => running
-          PrintInfo { state: Some("running"), pid: Some(48213), last_exit_code: Some("(never exited)"), runs: Some(1) }
+          PrintInfo { state: Some("running"), pid: Some(48213), last_exit_code: Some("(never exited)"), runs: Some(1), last_signal: None }
         crashed (on-failure) => restarting
-          PrintInfo { state: Some("not running"), pid: None, last_exit_code: Some("1"), runs: Some(4) }
+          PrintInfo { state: Some("not running"), pid: None, last_exit_code: Some("1"), runs: Some(4), last_signal: None }
         crashed (never) => failed
-          PrintInfo { state: Some("not running"), pid: None, last_exit_code: Some("1"), runs: Some(4) }
+          PrintInfo { state: Some("not running"), pid: None, last_exit_code: Some("1"), runs: Some(4), last_signal: None }
         never-exited (on-failure) => stopped
-          PrintInfo { state: Some("not running"), pid: None, last_exit_code: Some("(never exited)"), runs: Some(0) }
+          PrintInfo { state: Some("not running"), pid: None, last_exit_code: Some("(never exited)"), runs: Some(0), last_signal: None }
+        killed (on-failure) => restarting
+          PrintInfo { state: Some("not running"), pid: None, last_exit_code: Some("(never exited)"), runs: Some(1), last_signal: Some("Killed: 9") }
+        killed (never) => failed
+          PrintInfo { state: Some("not running"), pid: None, last_exit_code: Some("(never exited)"), runs: Some(1), last_signal: Some("Killed: 9") }
         waiting-ex-config (always) => restarting
-          PrintInfo { state: Some("waiting"), pid: None, last_exit_code: Some("78: EX_CONFIG"), runs: Some(2) }
+          PrintInfo { state: Some("waiting"), pid: None, last_exit_code: Some("78: EX_CONFIG"), runs: Some(2), last_signal: None }
         print-not-found (on-failure) => unknown
-          PrintInfo { state: None, pid: None, last_exit_code: None, runs: None }
+          PrintInfo { state: None, pid: None, last_exit_code: None, runs: None, last_signal: None }
     "#]].assert_eq(&actual);
 }
 
@@ -565,7 +574,7 @@ fn print_is_read_loosely() {
         &RUNNING.replace('\n', "\r\n"),
         RestartPolicy::OnFailure,
         expect![[r#"
-            PrintInfo { state: Some("running"), pid: Some(48213), last_exit_code: Some("(never exited)"), runs: Some(1) }
+            PrintInfo { state: Some("running"), pid: Some(48213), last_exit_code: Some("(never exited)"), runs: Some(1), last_signal: None }
             running"#]],
     );
     // No enclosing block, odd indentation, unknown lines, a clean exit.
@@ -573,7 +582,7 @@ fn print_is_read_loosely() {
         "  state = not running\n\tweird line\n      last exit code = 0\nruns = 2\n",
         RestartPolicy::Always,
         expect![[r#"
-            PrintInfo { state: Some("not running"), pid: None, last_exit_code: Some("0"), runs: Some(2) }
+            PrintInfo { state: Some("not running"), pid: None, last_exit_code: Some("0"), runs: Some(2), last_signal: None }
             stopped"#]],
     );
     // Keys only inside nested blocks do not count.
@@ -581,7 +590,7 @@ fn print_is_read_loosely() {
         "gui/501/app.hearth.x = {\n\tevent triggers = {\n\t\tstate = running\n\t\tpid = 7\n\t}\n}\n",
         RestartPolicy::OnFailure,
         expect![[r#"
-            PrintInfo { state: None, pid: None, last_exit_code: None, runs: None }
+            PrintInfo { state: None, pid: None, last_exit_code: None, runs: None, last_signal: None }
             unknown"#]],
     );
     // Not print output at all.
@@ -589,15 +598,15 @@ fn print_is_read_loosely() {
         PRINT_NOT_FOUND,
         RestartPolicy::OnFailure,
         expect![[r#"
-        PrintInfo { state: None, pid: None, last_exit_code: None, runs: None }
-        unknown"#]],
+            PrintInfo { state: None, pid: None, last_exit_code: None, runs: None, last_signal: None }
+            unknown"#]],
     );
     check_print(
         "",
         RestartPolicy::OnFailure,
         expect![[r#"
-        PrintInfo { state: None, pid: None, last_exit_code: None, runs: None }
-        unknown"#]],
+            PrintInfo { state: None, pid: None, last_exit_code: None, runs: None, last_signal: None }
+            unknown"#]],
     );
 }
 
@@ -780,6 +789,8 @@ fn start_gives_up_after_five_attempts_and_says_what_to_do() {
             ]
         })
         .collect();
+    let mut script: Vec<(&str, Outcome)> = script;
+    script.push(("print-disabled gui/501", ok(PRINT_DISABLED)));
     let result = scratch.run(script, |d, s| d.start(s));
     expect!["error: launchctl bootstrap failed for app.hearth.llama: exit 5: Bootstrap failed: 5: Input/output error (after 5 attempts; try `launchctl bootout gui/501/app.hearth.llama` and start again)"].assert_eq(&result);
 }
@@ -806,13 +817,57 @@ fn start_reports_other_bootstrap_failures_at_once() {
 }
 
 #[test]
-fn stop_when_loaded_boots_out() {
-    let scratch = Scratch::new("/bin/sh", RestartPolicy::OnFailure);
+fn stop_boots_out_waits_until_unloaded_and_removes_the_plist() {
+    // The plist stays only while the service should run: launchd loads every plist in
+    // ~/Library/LaunchAgents at login, so a stopped service must not leave one behind.
+    let scratch = Scratch::installed("/bin/sh");
+    let plist = scratch.agents_dir().join("app.hearth.llama.plist");
+    assert!(plist.is_file());
     let result = scratch.run(
-        vec![("bootout gui/501/app.hearth.llama", ok(""))],
+        vec![
+            ("bootout gui/501/app.hearth.llama", ok("")),
+            // Still on its way out, then gone.
+            ("print gui/501/app.hearth.llama", ok(RUNNING)),
+            (
+                "print gui/501/app.hearth.llama",
+                fails(113, PRINT_NOT_FOUND),
+            ),
+        ],
         |d, s| d.stop(s),
     );
     expect!["()"].assert_eq(&result);
+    assert!(
+        !plist.exists(),
+        "a stopped service does not come back at login"
+    );
+}
+
+#[test]
+fn stop_keeps_the_plist_when_launchd_refuses() {
+    let scratch = Scratch::installed("/bin/sh");
+    let result = scratch.run(
+        vec![(
+            "bootout gui/501/app.hearth.llama",
+            fails(1, "Boot-out failed: 1: Operation not permitted\n"),
+        )],
+        |d, s| d.stop(s),
+    );
+    expect!["error: launchctl bootout failed for app.hearth.llama: exit 1: Boot-out failed: 1: Operation not permitted"].assert_eq(&result);
+    assert!(
+        scratch
+            .agents_dir()
+            .join("app.hearth.llama.plist")
+            .is_file()
+    );
+}
+
+#[test]
+fn stop_of_a_service_that_will_not_unload_says_so() {
+    let scratch = Scratch::installed("/bin/sh");
+    let mut script = vec![("bootout gui/501/app.hearth.llama", ok(""))];
+    script.extend((0..5).map(|_| ("print gui/501/app.hearth.llama", ok(RUNNING))));
+    let result = scratch.run(script, |d, s| d.stop(s));
+    expect!["error: launchctl bootout failed for app.hearth.llama: the service is still loaded after 5 checks; see `launchctl print gui/501/app.hearth.llama`"].assert_eq(&result);
 }
 
 #[test]
@@ -844,13 +899,28 @@ fn stop_reports_other_failures() {
 }
 
 #[test]
-fn restart_kills_and_starts_again() {
+fn restart_unloads_and_loads_the_current_plist() {
+    // Not `kickstart -k`, which would start the definition launchd loaded before the change.
     let scratch = Scratch::installed("/bin/sh");
     let result = scratch.run(
-        vec![("kickstart -k gui/501/app.hearth.llama", ok(""))],
+        vec![
+            ("bootout gui/501/app.hearth.llama", ok("")),
+            (
+                "print gui/501/app.hearth.llama",
+                fails(113, PRINT_NOT_FOUND),
+            ),
+            ("bootstrap gui/501 $PLIST", ok("")),
+        ],
         |d, s| d.restart(s),
     );
     expect!["()"].assert_eq(&result);
+    assert!(
+        scratch
+            .agents_dir()
+            .join("app.hearth.llama.plist")
+            .is_file(),
+        "a restarted service keeps its plist"
+    );
 }
 
 #[test]
@@ -859,14 +929,57 @@ fn restart_when_not_loaded_bootstraps() {
     let result = scratch.run(
         vec![
             (
-                "kickstart -k gui/501/app.hearth.llama",
-                fails(113, PRINT_NOT_FOUND),
+                "bootout gui/501/app.hearth.llama",
+                fails(
+                    113,
+                    "Boot-out failed: 113: Could not find specified service\n",
+                ),
             ),
             ("bootstrap gui/501 $PLIST", ok("")),
         ],
         |d, s| d.restart(s),
     );
     expect!["()"].assert_eq(&result);
+}
+
+#[test]
+fn start_of_a_label_switched_off_in_login_items_says_where_to_switch_it_on() {
+    let expected = expect![[
+        r#"error: launchctl bootstrap failed for app.hearth.llama: macOS does not allow it to run: it is switched off in System Settings → General → Login Items (under "Allow in the Background", as Hearth), or was disabled with `launchctl disable`. Switch Hearth on there (or run `launchctl enable gui/501/app.hearth.llama`) and start it again"#
+    ]];
+    // launchd says so: 119.
+    let scratch = Scratch::installed("/bin/sh");
+    let result = scratch.run(
+        vec![("bootstrap gui/501 $PLIST", fails(119, BOOTSTRAP_DISABLED))],
+        |d, s| d.start(s),
+    );
+    expected.assert_eq(&result);
+    // launchd answers only 5, not loaded, every time; print-disabled tells why.
+    let disabled = PRINT_DISABLED.replace("app.hearth.llama-server", "app.hearth.llama");
+    let mut script: Vec<(&str, Outcome)> = (0..5)
+        .flat_map(|_| {
+            [
+                ("bootstrap gui/501 $PLIST", fails(5, BOOTSTRAP_EIO)),
+                (
+                    "print gui/501/app.hearth.llama",
+                    fails(113, PRINT_NOT_FOUND),
+                ),
+            ]
+        })
+        .collect();
+    script.push(("print-disabled gui/501", ok(&disabled)));
+    let result = scratch.run(script, |d, s| d.start(s));
+    expected.assert_eq(&result);
+}
+
+#[test]
+fn print_disabled_lists_the_labels_switched_off() {
+    let labels = launchd::parse_disabled(PRINT_DISABLED);
+    expect![[r#"["com.apple.ScreenReaderUIServer", "app.hearth.llama-server"]"#]]
+        .assert_eq(&format!("{labels:?}"));
+    // Before macOS 13 the values were booleans; login item associations are not services.
+    let old = "disabled services = {\n\t\"app.hearth.ollama\" => true\n\t\"app.hearth.x\" => false\n}\nlogin item associations = {\n\t\"app.hearth.y\" => disabled\n}\n";
+    expect![[r#"["app.hearth.ollama"]"#]].assert_eq(&format!("{:?}", launchd::parse_disabled(old)));
 }
 
 #[test]
@@ -904,6 +1017,14 @@ fn status_reads_print() {
         ok(NEVER_EXITED),
         expect![[
             r#"ServiceStatus { name: "llama", state: Stopped, pid: None, restarts: 0, last_exit: None }"#
+        ]],
+    );
+    // Killed by the system (or anyone but Hearth, which unloads what it stops): not "stopped".
+    check(
+        RestartPolicy::Never,
+        ok(KILLED),
+        expect![[
+            r#"ServiceStatus { name: "llama", state: Failed, pid: None, restarts: 0, last_exit: Some("signal 9 (Killed)") }"#
         ]],
     );
     check(
@@ -969,7 +1090,13 @@ fn install_refuses_a_missing_program_and_writes_nothing() {
 fn uninstall_boots_out_and_removes_the_plist() {
     let scratch = Scratch::installed("/bin/sh");
     let result = scratch.run(
-        vec![("bootout gui/501/app.hearth.llama", ok(""))],
+        vec![
+            ("bootout gui/501/app.hearth.llama", ok("")),
+            (
+                "print gui/501/app.hearth.llama",
+                fails(113, PRINT_NOT_FOUND),
+            ),
+        ],
         |d, s| d.uninstall(s),
     );
     assert_eq!(result, "()");

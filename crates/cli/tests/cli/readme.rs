@@ -135,6 +135,8 @@ fn the_readme_quick_start_answers_from_a_real_model_in_a_fresh_home() {
             root.join("target/release/hearth").display().to_string(),
         ),
         ("HEARTH_KEYRING_SERVICE", keyring.clone()),
+        // On a Mac, never a LaunchAgent of the developer's session.
+        ("HEARTH_SERVICE_DRIVER", "supervisor".to_owned()),
         ("LANG", "C.UTF-8".to_owned()),
     ];
     let hearth = |args: &[&str]| {

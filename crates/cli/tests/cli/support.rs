@@ -115,6 +115,8 @@ impl Hearth {
             .env("HEARTH_CONFIG", self.config_file())
             .env("HEARTH_DATA_DIR", self.root().join("data"))
             .env("HEARTH_KEYRING_SERVICE", &self.service)
+            // On a Mac, never a LaunchAgent of the developer's session.
+            .env("HEARTH_SERVICE_DRIVER", "supervisor")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

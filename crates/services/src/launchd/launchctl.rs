@@ -29,6 +29,9 @@ mod exit {
     pub const IO_ERROR: i32 = 5;
     /// `Operation already in progress`: `bootstrap` of a service that is loaded.
     pub const IN_PROGRESS: i32 = 37;
+    /// `Service is disabled`: the label is switched off — in System Settings → Login Items, or
+    /// by `launchctl disable` — and launchd will not load it until it is enabled again.
+    pub const DISABLED: i32 = 119;
     /// `Could not find service`: the label is not loaded in the domain.
     pub const NOT_FOUND: i32 = 113;
 }
@@ -159,6 +162,7 @@ impl<L: Launchctl> Launchd<L> {
             match outcome.code {
                 0 => return Ok(()),
                 exit::IO_ERROR | exit::IN_PROGRESS => {}
+                exit::DISABLED => return Err(self.disabled(spec)),
                 _ => return Err(failure(spec, "bootstrap", &outcome, "")),
             }
             // Loaded already, or a previous instance still on its way out: print tells.
@@ -176,6 +180,10 @@ impl<L: Launchctl> Launchd<L> {
                 _ => return Err(failure(spec, "print", &print, "")),
             }
         }
+        // launchd also answers a disabled label with a bare exit 5 (it says why only to root).
+        if self.is_disabled(spec)? {
+            return Err(self.disabled(spec));
+        }
         let hint = format!(
             " (after {BOOTSTRAP_ATTEMPTS} attempts; try `launchctl bootout {}` and start again)",
             self.target(spec)
@@ -183,29 +191,58 @@ impl<L: Launchctl> Launchd<L> {
         Err(failure(spec, "bootstrap", &last, &hint))
     }
 
-    /// Unloads the service, which stops it; one that is not loaded is stopped already.
+    /// Unloads the service, which stops it, and removes its plist, so it stays stopped after the
+    /// next login too (launchd loads every plist in `~/Library/LaunchAgents` at login, and the
+    /// plist says `RunAtLoad`). One that is not loaded is stopped already. The plist is kept when
+    /// launchd refused, so what is running stays described.
     pub fn stop(&self, spec: &ServiceSpec) -> Result<(), ServicesError> {
+        self.bootout(spec)?;
+        self.remove_plist(spec)
+    }
+
+    /// Unloads the service and loads it again from its plist as it is now: a restart after its
+    /// definition changed runs the new definition (`kickstart -k` would run the loaded one).
+    /// One that is not loaded is just loaded.
+    pub fn restart(&self, spec: &ServiceSpec) -> Result<(), ServicesError> {
+        self.bootout(spec)?;
+        self.start(spec)
+    }
+
+    /// Stops the service and removes its plist; the same as [`Launchd::stop`], for the callers
+    /// that mean to forget a service rather than pause it.
+    pub fn uninstall(&self, spec: &ServiceSpec) -> Result<(), ServicesError> {
+        self.stop(spec)
+    }
+
+    /// `bootout`, then waits until launchd no longer lists the service (it unloads in the
+    /// background and refuses a new bootstrap of the label meanwhile).
+    fn bootout(&self, spec: &ServiceSpec) -> Result<(), ServicesError> {
         let outcome = self.run(spec, "bootout", &["bootout".to_owned(), self.target(spec)])?;
         match outcome.code {
-            0 | exit::NO_SUCH_PROCESS | exit::NOT_FOUND => Ok(()),
-            _ => Err(failure(spec, "bootout", &outcome, "")),
+            0 => {}
+            exit::NO_SUCH_PROCESS | exit::NOT_FOUND => return Ok(()),
+            _ => return Err(failure(spec, "bootout", &outcome, "")),
         }
+        for attempt in 1..=BOOTSTRAP_ATTEMPTS {
+            if attempt > 1 {
+                std::thread::sleep(self.retry_delay);
+            }
+            let print = self.print(spec)?;
+            if print.code != 0 {
+                return Ok(());
+            }
+        }
+        Err(ServicesError::Launchctl {
+            command: "bootout".to_owned(),
+            label: spec.label(),
+            detail: format!(
+                "the service is still loaded after {BOOTSTRAP_ATTEMPTS} checks; see `launchctl print {}`",
+                self.target(spec)
+            ),
+        })
     }
 
-    /// Kills and starts the service again, or loads it when it is not loaded.
-    pub fn restart(&self, spec: &ServiceSpec) -> Result<(), ServicesError> {
-        let args = ["kickstart".to_owned(), "-k".to_owned(), self.target(spec)];
-        let outcome = self.run(spec, "kickstart -k", &args)?;
-        match outcome.code {
-            0 => Ok(()),
-            exit::NOT_FOUND => self.start(spec),
-            _ => Err(failure(spec, "kickstart -k", &outcome, "")),
-        }
-    }
-
-    /// Stops the service and removes its plist, so it does not come back at the next login.
-    pub fn uninstall(&self, spec: &ServiceSpec) -> Result<(), ServicesError> {
-        self.stop(spec)?;
+    fn remove_plist(&self, spec: &ServiceSpec) -> Result<(), ServicesError> {
         let path = self.plist_path(spec);
         match std::fs::remove_file(&path) {
             Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(ServicesError::Io {
@@ -214,6 +251,33 @@ impl<L: Launchctl> Launchd<L> {
                 detail: format!("{}: {error}", path.display()),
             }),
             _ => Ok(()),
+        }
+    }
+
+    /// Whether the label is switched off (`launchctl print-disabled <domain>`).
+    fn is_disabled(&self, spec: &ServiceSpec) -> Result<bool, ServicesError> {
+        let outcome = self.run(
+            spec,
+            "print-disabled",
+            &["print-disabled".to_owned(), self.domain.clone()],
+        )?;
+        Ok(outcome.code == 0 && parse_disabled(&outcome.stdout).contains(&spec.label()))
+    }
+
+    /// The refusal of a switched-off label, saying where to switch it on. Hearth never disables a
+    /// label itself (a stop removes the plist instead), so this is the user's choice, and Hearth
+    /// does not override it.
+    fn disabled(&self, spec: &ServiceSpec) -> ServicesError {
+        ServicesError::Launchctl {
+            command: "bootstrap".to_owned(),
+            label: spec.label(),
+            detail: format!(
+                "macOS does not allow it to run: it is switched off in System Settings → General → \
+                 Login Items (under \"Allow in the Background\", as Hearth), or was disabled with \
+                 `launchctl disable`. Switch Hearth on there (or run `launchctl enable {}`) and \
+                 start it again",
+                self.target(spec)
+            ),
         }
     }
 
@@ -327,6 +391,8 @@ pub struct PrintInfo {
     pub last_exit_code: Option<String>,
     /// How many times launchd started it since it was loaded.
     pub runs: Option<u32>,
+    /// As printed when a signal ended the last run: `Killed: 9`, `Terminated: 15`.
+    pub last_signal: Option<String>,
 }
 
 impl PrintInfo {
@@ -336,12 +402,28 @@ impl PrintInfo {
         text.split(':').next()?.trim().parse().ok()
     }
 
+    /// The number of the signal that ended the last run; `None` when none did.
+    pub fn signal(&self) -> Option<i32> {
+        let text = self.last_signal.as_deref()?;
+        text.rsplit(':').next()?.trim().parse().ok()
+    }
+
     /// The state, read with the service's restart policy: a service launchd keeps alive that
-    /// exited with an error is waiting for its restart; without `KeepAlive` it has failed.
+    /// exited with an error, or that a signal ended, is waiting for its restart; without
+    /// `KeepAlive` it has failed. Hearth stops a service by unloading it, so a loaded service
+    /// that a signal ended was killed by someone else — the system reclaiming memory, a user —
+    /// and is never "stopped".
     pub fn service_state(&self, restart: RestartPolicy) -> ServiceState {
         match self.state.as_deref() {
             Some("running") => ServiceState::Running,
             Some("spawn scheduled") => ServiceState::Restarting,
+            Some("waiting" | "not running") if self.signal().is_some() => {
+                if restart == RestartPolicy::Never {
+                    ServiceState::Failed
+                } else {
+                    ServiceState::Restarting
+                }
+            }
             Some("waiting" | "not running") => {
                 match (self.exit_code(), self.last_exit_code.as_deref()) {
                     (Some(0), _) | (None, None | Some("(never exited)")) => ServiceState::Stopped,
@@ -367,8 +449,21 @@ impl PrintInfo {
         }
     }
 
-    /// `exit status 78 (EX_CONFIG)`, as the supervisor words it; `None` when it never exited.
+    /// `exit status 78 (EX_CONFIG)` or `signal 9 (Killed)`, as the supervisor words them; `None`
+    /// when it never exited.
     fn last_exit(&self) -> Option<String> {
+        if let Some(signal) = self.signal() {
+            let name = self
+                .last_signal
+                .as_deref()
+                .and_then(|text| text.rsplit_once(':'))
+                .map(|(name, _)| name.trim())
+                .filter(|name| !name.is_empty());
+            return Some(match name {
+                Some(name) => format!("signal {signal} ({name})"),
+                None => format!("signal {signal}"),
+            });
+        }
         let text = self.last_exit_code.as_deref()?;
         let code = self.exit_code()?;
         match text.split_once(':').map(|(_, name)| name.trim()) {
@@ -412,8 +507,39 @@ pub fn parse_print(text: &str) -> PrintInfo {
                 info.last_exit_code = Some(value.to_owned());
             }
             "runs" if info.runs.is_none() => info.runs = value.parse().ok(),
+            "last terminating signal" if info.last_signal.is_none() => {
+                info.last_signal = Some(value.to_owned());
+            }
             _ => {}
         }
     }
     info
+}
+
+/// The labels `launchctl print-disabled <domain>` lists as switched off. Lines read
+/// `"app.hearth.llama" => disabled` (macOS 13 and later; `=> true` before), inside the
+/// `disabled services = {` block; other blocks (`login item associations`) are ignored.
+pub fn parse_disabled(text: &str) -> Vec<String> {
+    let mut labels = Vec::new();
+    let mut in_services = false;
+    for line in text.lines().map(str::trim) {
+        if line.ends_with('{') {
+            in_services = line.starts_with("disabled services");
+            continue;
+        }
+        if line.starts_with('}') {
+            in_services = false;
+            continue;
+        }
+        if !in_services {
+            continue;
+        }
+        let Some((label, state)) = line.split_once("=>") else {
+            continue;
+        };
+        if matches!(state.trim(), "disabled" | "true") {
+            labels.push(label.trim().trim_matches('"').to_owned());
+        }
+    }
+    labels
 }

@@ -1,0 +1,92 @@
+//! Services' log files kept to a size: a file over [`LIMIT`] is copied to `<file>.1` (the older
+//! copies move up to `<file>.<KEEP>`, the oldest is dropped) and emptied in place. In place,
+//! because the writer keeps it open: launchd and the supervisor both open a service's log for
+//! appending, so after the truncation the server's next line lands at the start of the empty
+//! file instead of at its old offset. A line written between the copy and the truncation is
+//! lost; nothing else is.
+
+use std::{
+    io,
+    path::{Path, PathBuf},
+};
+
+/// The size past which a log is rotated.
+pub const LIMIT: u64 = 10 * 1024 * 1024;
+/// How many old copies are kept beside the log.
+pub const KEEP: u32 = 3;
+
+/// Rotates `path` when it is larger than `limit`, keeping `keep` old copies; returns whether it
+/// did. A log that does not exist (yet) is left alone.
+pub fn rotate(path: &Path, limit: u64, keep: u32) -> io::Result<bool> {
+    let size = match std::fs::metadata(path) {
+        Ok(metadata) => metadata.len(),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(error) => return Err(error),
+    };
+    if size <= limit || keep == 0 {
+        return Ok(false);
+    }
+    for index in (1..keep).rev() {
+        match std::fs::rename(numbered(path, index), numbered(path, index + 1)) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+            _ => {}
+        }
+    }
+    std::fs::copy(path, numbered(path, 1))?;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)?
+        .set_len(0)?;
+    Ok(true)
+}
+
+/// `<path>.<index>`.
+fn numbered(path: &Path, index: u32) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{index}"));
+    PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    #[test]
+    fn a_large_log_is_copied_aside_and_emptied_in_place_while_its_writer_keeps_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("llama.log");
+        // The server's end: opened once for appending, as launchd and the supervisor open it.
+        let mut writer = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        writer.write_all(b"first run\n").unwrap();
+        assert!(!rotate(&log, 100, 3).unwrap(), "small logs stay");
+        for round in 1..=4 {
+            writer.write_all(&[b'x'; 200]).unwrap();
+            writer
+                .write_all(format!("\nround {round}\n").as_bytes())
+                .unwrap();
+            assert!(rotate(&log, 100, 3).unwrap());
+            assert_eq!(std::fs::metadata(&log).unwrap().len(), 0);
+        }
+        writer.write_all(b"after\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            "after\n",
+            "the writer's next line starts the emptied file"
+        );
+        let tail = |index: u32| {
+            let text = std::fs::read_to_string(numbered(&log, index)).unwrap();
+            text.lines().last().unwrap().to_owned()
+        };
+        assert_eq!(
+            [tail(1), tail(2), tail(3)],
+            ["round 4", "round 3", "round 2"]
+        );
+        assert!(!numbered(&log, 4).exists(), "three copies are kept");
+        assert!(!rotate(&dir.path().join("none.log"), 100, 3).unwrap());
+    }
+}
