@@ -45,11 +45,14 @@ pub enum AppError {
 }
 
 /// How the app starts.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     pub paths: Paths,
     /// The service name of the keyring entries (tests use their own).
     pub keyring_service: Option<String>,
+    /// A secret store to use instead of the platform's (tests: one that refuses, as a denied
+    /// Keychain prompt does).
+    pub secrets: Option<Arc<dyn SecretStore>>,
     /// Open the dashboard window at start (a hidden window cannot be driven by tests).
     pub show_window: bool,
     /// Make the tray icon (the mock runtime of unit tests has none).
@@ -67,7 +70,20 @@ impl Options {
                 .filter(|service| !service.is_empty()),
             show_window: std::env::var("HEARTH_APP_SHOW_WINDOW").is_ok_and(|value| value == "1"),
             tray: true,
+            secrets: None,
         })
+    }
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("paths", &self.paths)
+            .field("keyring_service", &self.keyring_service)
+            .field("secrets", &self.secrets.as_ref().map(|_| "custom"))
+            .field("show_window", &self.show_window)
+            .field("tray", &self.tray)
+            .finish()
     }
 }
 
@@ -118,6 +134,9 @@ pub fn run_app<R: Runtime>(
         tauri::async_runtime::spawn(keep_tray_current(handle.clone()));
     }
     apply_launch_at_login(&handle);
+    if let Some(locked) = &host(&handle).gateway.runtime().locked {
+        notify(&handle, &locked_notice(&locked.error));
+    }
     if options.show_window {
         open_window(&handle, "dashboard")?;
     }
@@ -148,14 +167,24 @@ fn start_gateway(options: &Options) -> Result<Host, AppError> {
     }
     let found = startup.proposal.as_ref().and_then(tray::found_text);
     let validated = startup.validated;
-    let keyring = hearth_secrets::KeyringStore::new()?;
-    let keyring = match &options.keyring_service {
-        Some(service) => keyring.with_service(service),
-        None => keyring,
+    let secrets: Arc<dyn SecretStore> = match &options.secrets {
+        Some(store) => Arc::clone(store),
+        None => {
+            let keyring = hearth_secrets::KeyringStore::new()?;
+            Arc::new(match &options.keyring_service {
+                Some(service) => keyring.with_service(service),
+                None => keyring,
+            })
+        }
     };
-    let secrets: Arc<dyn SecretStore> = Arc::new(keyring);
     let listen = validated.config.gateway.clone();
-    let runtime = GatewayRuntime::load(validated.config, validated.warnings, secrets.as_ref())?;
+    // A denied or cancelled Keychain prompt must not stop the app: it starts locked, says so in
+    // the menu and a notification, and reads the Keychain again when asked.
+    let runtime =
+        GatewayRuntime::load_or_lock(validated.config, validated.warnings, secrets.as_ref())?;
+    if let Some(locked) = &runtime.locked {
+        tracing::warn!(error = %locked.error, "the secret store refused; starting locked");
+    }
     let gateway = Gateway::new(runtime, secrets, Some(paths.clone()));
     let address = format!("{}:{}", listen.bind, listen.port);
     let listener =
@@ -255,6 +284,15 @@ async fn keep_tray_current<R: Runtime>(app: AppHandle<R>) {
     }
 }
 
+/// The notification while the secret store refuses.
+fn locked_notice(error: &str) -> String {
+    format!(
+        "Hearth cannot read its tokens from the Keychain ({error}). Local apps without a token \
+         still work; choose “{}” in the menu to try again.",
+        tray::UNLOCK_TEXT
+    )
+}
+
 fn notify<R: Runtime>(app: &AppHandle<R>, text: &str) {
     use tauri_plugin_notification::NotificationExt as _;
     if !host(app).gateway.runtime().config.app.notifications {
@@ -271,11 +309,21 @@ fn notify<R: Runtime>(app: &AppHandle<R>, text: &str) {
     }
 }
 
+/// What the menu shows now (tests read it; the tray shows the same).
+pub async fn tray_snapshot<R: Runtime>(app: &AppHandle<R>) -> Snapshot {
+    let host = host(app);
+    tray::snapshot(&host.gateway, launch_state(&host), found(&host)).await
+}
+
 /// What a click on the menu does.
 fn clicked<R: Runtime>(app: &AppHandle<R>, id: &str) {
-    let Some(item) = TrayItem::from_id(id) else {
-        return;
-    };
+    if let Some(item) = TrayItem::from_id(id) {
+        click(app, item);
+    }
+}
+
+/// Does what the menu item does when clicked (the tray's handler; tests call it too).
+pub fn click<R: Runtime>(app: &AppHandle<R>, item: TrayItem) {
     let host = host(app);
     let gateway = host.gateway.clone();
     match item {
@@ -315,6 +363,21 @@ fn clicked<R: Runtime>(app: &AppHandle<R>, id: &str) {
                         }
                     }
                     Err(error) => tracing::warn!(%error, "cannot add what was found"),
+                }
+            });
+        }
+        TrayItem::Unlock => {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                match hearth_gateway::unlock_secrets(&gateway).await {
+                    Ok(_) => notify(
+                        &app,
+                        "Hearth read its tokens from the Keychain: everything works again",
+                    ),
+                    Err(error) => {
+                        tracing::warn!(%error, "the secret store still refuses");
+                        notify(&app, &locked_notice(&error.to_string()));
+                    }
                 }
             });
         }

@@ -27,6 +27,8 @@ pub enum TrayItem {
     Toggle(String),
     /// Add what first-run discovery found (shown while no model is configured).
     UseFound,
+    /// Read the tokens from the secret store again (shown while it refused).
+    Unlock,
     Dashboard,
     Settings,
     LaunchAtLogin,
@@ -41,6 +43,7 @@ impl TrayItem {
             TrayItem::UnloadAll => "unload-all".to_owned(),
             TrayItem::Toggle(service) => format!("service:{service}"),
             TrayItem::UseFound => "use-found".to_owned(),
+            TrayItem::Unlock => "unlock".to_owned(),
             TrayItem::Dashboard => "dashboard".to_owned(),
             TrayItem::Settings => "settings".to_owned(),
             TrayItem::LaunchAtLogin => "launch-at-login".to_owned(),
@@ -60,6 +63,7 @@ impl TrayItem {
             "warm-up" => TrayItem::WarmUp,
             "unload-all" => TrayItem::UnloadAll,
             "use-found" => TrayItem::UseFound,
+            "unlock" => TrayItem::Unlock,
             "dashboard" => TrayItem::Dashboard,
             "settings" => TrayItem::Settings,
             "launch-at-login" => TrayItem::LaunchAtLogin,
@@ -110,6 +114,18 @@ pub struct Snapshot {
     /// While no model is configured: what discovery found, as the text of the item that adds
     /// it ("Use what was found: 1 provider, 1 service").
     pub found: Option<String>,
+    /// While the secret store refuses: why (the runtime is locked, see `Runtime::load_or_lock`).
+    pub locked: Option<String>,
+}
+
+/// The menu's item while the secret store refuses.
+pub const UNLOCK_TEXT: &str = "Read the Keychain again…";
+
+/// The status line while the secret store refuses: what is wrong and what still works.
+pub fn locked_status(error: &str) -> String {
+    format!(
+        "Hearth — tokens not read from the Keychain ({error}); clients with a token are refused"
+    )
 }
 
 /// The tray item's text for a discovery proposal; `None` when there is nothing to add.
@@ -218,6 +234,9 @@ pub async fn snapshot(
                 progress.steps.len()
             ),
         )
+    } else if let Some(locked) = &runtime.locked {
+        // Before the model's state: until the Keychain answers, no client with a token gets in.
+        (Health::Degraded, locked_status(&locked.error))
     } else if no_model {
         (
             Health::Down,
@@ -302,6 +321,7 @@ pub async fn snapshot(
         memory,
         launch_at_login,
         found: found.filter(|_| config.model_count() == 0),
+        locked: runtime.locked.as_ref().map(|locked| locked.error.clone()),
     }
 }
 
@@ -328,9 +348,10 @@ impl<R: Runtime> std::fmt::Debug for MenuHandles<R> {
 
 fn shape(snapshot: &Snapshot) -> Vec<String> {
     snapshot
-        .found
+        .locked
         .iter()
-        .map(|_| "use-found".to_owned())
+        .map(|_| "unlock".to_owned())
+        .chain(snapshot.found.iter().map(|_| "use-found".to_owned()))
         .chain(snapshot.models.iter().map(|(model, _)| model.clone()))
         .chain(
             snapshot
@@ -368,6 +389,9 @@ pub fn menu<R: Runtime>(
         |item: TrayItem, text: &str| MenuItem::with_id(app, item.id(), text, true, None::<&str>);
     let status = info(&snapshot.status)?;
     menu.append(&status)?;
+    if snapshot.locked.is_some() {
+        menu.append(&action(TrayItem::Unlock, UNLOCK_TEXT)?)?;
+    }
     if let Some(found) = &snapshot.found {
         menu.append(&action(TrayItem::UseFound, found)?)?;
     }
@@ -489,6 +513,7 @@ mod tests {
             TrayItem::UnloadAll,
             TrayItem::Toggle("smol".to_owned()),
             TrayItem::UseFound,
+            TrayItem::Unlock,
             TrayItem::Dashboard,
             TrayItem::Settings,
             TrayItem::LaunchAtLogin,

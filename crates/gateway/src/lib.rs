@@ -23,8 +23,9 @@ mod state;
 
 pub use auth::Caller;
 pub use error::GatewayError;
+pub use reload::unlock_secrets;
 pub use reload::watch_config;
-pub use state::{Gateway, Runtime, RuntimeError};
+pub use state::{Gateway, Locked, Runtime, RuntimeError};
 
 use std::net::SocketAddr;
 

@@ -127,3 +127,22 @@ pub(crate) fn listening_changed(
         None
     }
 }
+
+/// Loads a locked runtime again with every secret read from the store, and puts it in force
+/// (the app's "Try again" after a denied Keychain prompt). `Ok(false)` when nothing is locked.
+pub async fn unlock_secrets(gateway: &Gateway) -> Result<bool, crate::RuntimeError> {
+    let _config_writes = gateway.config_writes().await;
+    let running = gateway.runtime();
+    let store = gateway.store();
+    let unlocked = tokio::task::spawn_blocking(move || running.unlock(store.as_ref()))
+        .await
+        .map_err(|error| crate::RuntimeError::Task(error.to_string()))?;
+    match unlocked {
+        None => Ok(false),
+        Some(runtime) => {
+            gateway.replace(runtime?);
+            tracing::info!("the secret store answered: every token is in force");
+            Ok(true)
+        }
+    }
+}

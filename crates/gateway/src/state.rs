@@ -30,6 +30,8 @@ pub enum RuntimeError {
     Secrets(#[from] SecretsError),
     #[error("cannot build the HTTP client: {0}")]
     Http(String),
+    #[error("the task that reads the secret store failed: {0}")]
+    Task(String),
 }
 
 /// A configuration ready to serve: every token it names resolved, every provider's backend
@@ -44,6 +46,8 @@ pub struct Runtime {
     pub backends: BTreeMap<String, Backend>,
     /// Warnings of the configuration, shown by `hearth status` and the UI.
     pub warnings: Vec<Diagnostic>,
+    /// Set when the secret store refused and this runtime stands in ([`Runtime::load_or_lock`]).
+    pub locked: Option<Locked>,
 }
 
 impl Runtime {
@@ -63,52 +67,148 @@ impl Runtime {
             .map(|client| Ok((client.name.clone(), resolve(&client.token)?)))
             .collect::<Result<Vec<_>, SecretsError>>()?;
         let mut warnings = warnings;
-        let http = reqwest::Client::builder()
-            .connect_timeout(config.gateway.timeouts.connect)
-            .pool_idle_timeout(std::time::Duration::from_secs(90))
-            .build()
-            .map_err(|error| RuntimeError::Http(error.to_string()))?;
-        let mut backends = BTreeMap::new();
-        for provider in config.providers.values() {
-            // A missing provider key is not fatal: that provider fails with a clear error,
-            // the others serve.
-            let api_key = match &provider.api_key {
-                Some(reference) => match hearth_secrets::resolve(store, reference) {
-                    Ok(key) => Some(key),
-                    Err(error) => {
-                        warnings.push(Diagnostic::warning(
-                            format!("providers.{}.apiKey", provider.id),
-                            error.to_string(),
-                        ));
-                        None
-                    }
-                },
-                None => None,
-            };
-            let endpoint = Endpoint {
-                provider: provider.id.clone(),
-                base_url: provider.base_url.clone(),
-                api_key,
-                http: http.clone(),
-            };
-            match Backend::new(provider, endpoint) {
-                Ok(backend) => {
-                    backends.insert(provider.id.clone(), backend);
-                }
-                Err(error) => warnings.push(Diagnostic::warning(
-                    format!("providers.{}.api", provider.id),
-                    error.to_string(),
-                )),
-            }
-        }
+        // A missing provider key is not fatal: that provider fails with a clear error, the
+        // others serve.
+        let backends = backends(&config, &mut warnings, |reference| {
+            hearth_secrets::resolve(store, reference).map_err(|error| error.to_string())
+        })?;
         Ok(Runtime {
             config,
             admin_token,
             client_tokens,
             backends,
             warnings,
+            locked: None,
         })
     }
+
+    /// [`Runtime::load`], or — when the secret store refuses (a denied or cancelled Keychain
+    /// prompt, a locked keychain) — a runtime *locked* until [`Runtime::unlock`]: no further
+    /// `keychain:` reference is read (each read could ask the user again), `env:` ones still
+    /// are, and whatever could not be read is replaced by what no caller can present. The admin
+    /// token becomes a random one nobody is told (the app's own window still signs in, through
+    /// its session), clients without their token are refused, providers without their key fail
+    /// with a clear error. Anonymous loopback callers are served as always. The app starts this
+    /// way instead of exiting; `hearth serve` keeps the strict load and says what to fix.
+    pub fn load_or_lock(
+        config: Config,
+        warnings: Vec<Diagnostic>,
+        store: &dyn SecretStore,
+    ) -> Result<Runtime, RuntimeError> {
+        let error = match Runtime::load(config.clone(), warnings.clone(), store) {
+            Err(RuntimeError::Secrets(error)) => error,
+            other => return other,
+        };
+        let why = error.to_string();
+        let env_only = |reference: &SecretRef| match reference {
+            SecretRef::Env(_) => hearth_secrets::resolve(store, reference).ok(),
+            SecretRef::Keychain(_) => None,
+        };
+        let mut locked_warnings = warnings.clone();
+        let admin_token = match env_only(&config.gateway.admin_token) {
+            Some(token) => token,
+            None => {
+                locked_warnings.push(Diagnostic::warning(
+                    "gateway.adminToken",
+                    format!("not read ({why}): the admin API accepts only the app's own window until the secret store answers"),
+                ));
+                hearth_secrets::generate_token()?
+            }
+        };
+        let mut client_tokens = Vec::new();
+        for (index, client) in config.clients.iter().enumerate() {
+            match env_only(&client.token) {
+                Some(token) => client_tokens.push((client.name.clone(), token)),
+                None => locked_warnings.push(Diagnostic::warning(
+                    format!("clients[{index}].token"),
+                    format!(
+                        "not read ({why}): client `{}` is refused until the secret store answers",
+                        client.name
+                    ),
+                )),
+            }
+        }
+        let backends = backends(&config, &mut locked_warnings, |reference| {
+            env_only(reference).ok_or_else(|| format!("not read ({why})"))
+        })?;
+        Ok(Runtime {
+            config,
+            admin_token,
+            client_tokens,
+            backends,
+            warnings: locked_warnings,
+            locked: Some(Locked {
+                error: why,
+                warnings,
+            }),
+        })
+    }
+
+    /// The locked runtime loaded again, strictly: every token from the secret store. Blocking.
+    /// `None` when this runtime is not locked.
+    pub fn unlock(&self, store: &dyn SecretStore) -> Option<Result<Runtime, RuntimeError>> {
+        let locked = self.locked.as_ref()?;
+        Some(Runtime::load(
+            self.config.clone(),
+            locked.warnings.clone(),
+            store,
+        ))
+    }
+}
+
+/// Why a runtime is locked, and what it needs to load again.
+#[derive(Debug, Clone)]
+pub struct Locked {
+    /// The secret store's refusal, as the user should read it.
+    pub error: String,
+    /// The configuration's own warnings (the locked runtime's add what was not read).
+    warnings: Vec<Diagnostic>,
+}
+
+/// One backend per provider; a provider whose key `api_key` cannot give, or whose protocol
+/// cannot be served, is left out with a warning.
+fn backends(
+    config: &Config,
+    warnings: &mut Vec<Diagnostic>,
+    api_key: impl Fn(&SecretRef) -> Result<Secret<String>, String>,
+) -> Result<BTreeMap<String, Backend>, RuntimeError> {
+    let http = reqwest::Client::builder()
+        .connect_timeout(config.gateway.timeouts.connect)
+        .pool_idle_timeout(std::time::Duration::from_secs(90))
+        .build()
+        .map_err(|error| RuntimeError::Http(error.to_string()))?;
+    let mut backends = BTreeMap::new();
+    for provider in config.providers.values() {
+        let api_key = match &provider.api_key {
+            Some(reference) => match api_key(reference) {
+                Ok(key) => Some(key),
+                Err(error) => {
+                    warnings.push(Diagnostic::warning(
+                        format!("providers.{}.apiKey", provider.id),
+                        error,
+                    ));
+                    None
+                }
+            },
+            None => None,
+        };
+        let endpoint = Endpoint {
+            provider: provider.id.clone(),
+            base_url: provider.base_url.clone(),
+            api_key,
+            http: http.clone(),
+        };
+        match Backend::new(provider, endpoint) {
+            Ok(backend) => {
+                backends.insert(provider.id.clone(), backend);
+            }
+            Err(error) => warnings.push(Diagnostic::warning(
+                format!("providers.{}.api", provider.id),
+                error.to_string(),
+            )),
+        }
+    }
+    Ok(backends)
 }
 
 /// The gateway's shared state; cheap to clone.

@@ -1,29 +1,35 @@
 //! macOS 13+: the app registers itself as its own login item with SMAppService (System Settings
-//! → General → Login Items), which may need the user's approval. macOS-only and never compiled
-//! on the Linux machines this is developed on: kept to the four calls it needs.
+//! → General → Login Items), which may need the user's approval. macOS-only, type-checked on
+//! Linux (scripts/macos-check.sh) but never run there: kept to the four calls it needs. The
+//! caller makes sure this macOS has the class (`has_app_service`).
 
 use smappservice_rs::{AppService, ServiceStatus, ServiceType};
 
 use super::LoginState;
 
-/// `None` when SMAppService does not know the app (run outside its bundle): the caller uses
-/// the LaunchAgent instead.
-pub fn state() -> Option<LoginState> {
-    match AppService::new(ServiceType::MainApp).status() {
-        ServiceStatus::Enabled => Some(LoginState::Enabled),
-        ServiceStatus::RequiresApproval => Some(LoginState::RequiresApproval),
-        ServiceStatus::NotRegistered => Some(LoginState::Disabled),
-        ServiceStatus::NotFound => None,
-    }
-}
+/// The app's own registration.
+#[derive(Debug)]
+pub struct MainApp;
 
-/// Registers or unregisters the app; `false` when SMAppService refused.
-pub fn set(enabled: bool) -> bool {
-    let service = AppService::new(ServiceType::MainApp);
-    if enabled {
-        service.register().is_ok()
-    } else {
-        service.unregister().is_ok()
+impl super::AppService for MainApp {
+    /// `None` when SMAppService does not know the app (run outside its bundle): the caller uses
+    /// the LaunchAgent instead.
+    fn state(&self) -> Option<LoginState> {
+        match AppService::new(ServiceType::MainApp).status() {
+            ServiceStatus::Enabled => Some(LoginState::Enabled),
+            ServiceStatus::RequiresApproval => Some(LoginState::RequiresApproval),
+            ServiceStatus::NotRegistered => Some(LoginState::Disabled),
+            ServiceStatus::NotFound => None,
+        }
+    }
+
+    fn set(&self, enabled: bool) -> bool {
+        let service = AppService::new(ServiceType::MainApp);
+        if enabled {
+            service.register().is_ok()
+        } else {
+            service.unregister().is_ok()
+        }
     }
 }
 
