@@ -52,16 +52,32 @@ impl From<AdminError> for CliError {
     }
 }
 
+/// `host:port` where the configured gateway listens, as a client reaches it.
+fn address(config: &Config) -> (String, u16) {
+    let host = if config.gateway.bind.is_unspecified() || config.gateway.bind.is_loopback() {
+        "127.0.0.1".to_owned()
+    } else {
+        config.gateway.bind.to_string()
+    };
+    (host, config.gateway.port)
+}
+
+/// Whether something accepts connections where the configured gateway listens (checked before
+/// reading the admin token, which may ask the user).
+pub fn listening(config: &Config) -> bool {
+    let (host, port) = address(config);
+    format!("{host}:{port}")
+        .parse::<std::net::SocketAddr>()
+        .is_ok_and(|address| {
+            std::net::TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_ok()
+        })
+}
+
 impl Admin {
     pub fn new(context: &Context, config: &Config) -> Result<Admin, CliError> {
         let store = context.secret_store()?;
         let token = hearth_secrets::resolve(&store, &config.gateway.admin_token)?;
-        let port = config.gateway.port;
-        let host = if config.gateway.bind.is_unspecified() || config.gateway.bind.is_loopback() {
-            "127.0.0.1".to_owned()
-        } else {
-            config.gateway.bind.to_string()
-        };
+        let (host, port) = address(config);
         let http = reqwest::Client::builder()
             .no_proxy()
             .connect_timeout(Duration::from_secs(5))

@@ -67,10 +67,19 @@ fn warn_if_volatile(store: &KeyringStore) {
 
 pub fn run_token(context: &Context, command: TokenCommand) -> CliResult {
     let validated = super::load(context)?;
-    let store = context.secret_store()?;
+    let config = &validated.config;
     match command {
         TokenCommand::Show { client } => {
-            let (what, reference) = token_ref(&validated.config, client.as_deref())?;
+            let (what, reference) = token_ref(config, client.as_deref())?;
+            // A client's token from the running Hearth: this process then reads only the
+            // admin token from the Keychain, not one item per client (each may prompt).
+            if let Some(name) = &client
+                && let Some(token) = through_gateway(context, config, name, "reveal")?
+            {
+                output::line(token.expose());
+                return Ok(());
+            }
+            let store = context.secret_store()?;
             let (token, created) = ensure_token(&store, &reference)?;
             if created {
                 output::note(format!("created the {what} token as `{reference}`"));
@@ -79,8 +88,14 @@ pub fn run_token(context: &Context, command: TokenCommand) -> CliResult {
             output::line(token.expose());
         }
         TokenCommand::Rotate { client } => {
-            let (what, reference) = token_ref(&validated.config, client.as_deref())?;
-            let token = rotate_token(&store, &reference)?;
+            let (what, reference) = token_ref(config, client.as_deref())?;
+            let name = client.as_deref().unwrap_or("admin");
+            // A running Hearth rotates it and puts the new token in force at once; rotated
+            // here, it would keep accepting the old one until it restarts.
+            let token = match through_gateway(context, config, name, "rotate")? {
+                Some(token) => token,
+                None => rotate_token(&context.secret_store()?, &reference)?,
+            };
             output::note(format!(
                 "rotated the {what} token (`{reference}`); the old one no longer works"
             ));
@@ -88,6 +103,29 @@ pub fn run_token(context: &Context, command: TokenCommand) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// `POST /admin/tokens/NAME/ACTION` to the running Hearth; `None` when none is running.
+fn through_gateway(
+    context: &Context,
+    config: &Config,
+    name: &str,
+    action: &str,
+) -> Result<Option<Secret<String>>, CliError> {
+    if !super::admin::listening(config) {
+        return Ok(None);
+    }
+    let path = format!("/admin/tokens/{name}/{action}");
+    match super::admin::call(context, config, reqwest::Method::POST, &path, None) {
+        Ok(body) => match body["token"].as_str() {
+            Some(token) => Ok(Some(Secret::new(token.to_owned()))),
+            None => Err(CliError::environment(
+                "the running Hearth answered without a token",
+            )),
+        },
+        Err(super::admin::AdminError::NotRunning(_)) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Creates the admin token and every client's `keychain:` token that does not exist yet.

@@ -104,6 +104,13 @@ fn serve_answers_logs_to_a_file_and_never_logs_a_secret() {
     assert!(down.starts_with("HTTP/1.1 503"), "{down}");
     assert!(down.contains("is the server running"), "{down}");
 
+    // Rotated while it serves: the running Hearth does it, so the old token is refused at once.
+    let rotated = token(&["token", "rotate", "--client", "openclaw"]);
+    assert!(rotated.starts_with("hth_") && rotated != relay, "{rotated}");
+    assert!(get(&address, "/health", &relay).starts_with("HTTP/1.1 401"));
+    assert!(get(&address, "/health", &rotated).starts_with("HTTP/1.1 200"));
+    assert_eq!(token(&["token", "show", "--client", "openclaw"]), rotated);
+
     let status = hearth.run(&["status"]);
     status.assert_code(0);
     let expected = format!("Hearth {} on 127.0.0.1:{port}", env!("CARGO_PKG_VERSION"));
