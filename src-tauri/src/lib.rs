@@ -87,6 +87,18 @@ impl std::fmt::Debug for Options {
     }
 }
 
+/// Where the app writes its log: `~/Library/Logs/Hearth` on macOS (where Console.app looks, beside
+/// the services' logs), `<data dir>/logs` elsewhere (beside `hearth serve`'s).
+pub fn log_dir(paths: &Paths) -> std::path::PathBuf {
+    let home = std::env::var_os("HOME").filter(|home| !home.is_empty());
+    match home {
+        Some(home) if cfg!(target_os = "macos") => {
+            std::path::PathBuf::from(home).join("Library/Logs/Hearth")
+        }
+        _ => paths.data_dir.join("logs"),
+    }
+}
+
 /// What the app keeps while it runs (`app.manage`).
 struct Host {
     gateway: Gateway,

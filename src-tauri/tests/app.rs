@@ -355,5 +355,13 @@ fn the_app_shows_its_tray_icon_and_the_dashboard_and_quits_cleanly() {
                 .is_ok_and(|stat| stat.contains(") Z ")),
         "the app's llama-server outlived it"
     );
+    // Its log is in a file too (started from Finder or at login, its stderr goes nowhere).
+    let logs: String = std::fs::read_dir(dir.path().join("data/logs"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.to_string_lossy().contains("hearth-app.log"))
+        .map(|path| std::fs::read_to_string(path).unwrap())
+        .collect();
+    assert!(logs.contains("Hearth is listening"), "{logs}");
     let _ = http.try_call("DELETE", &session_url);
 }
