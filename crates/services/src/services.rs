@@ -1,6 +1,12 @@
 //! One interface over both drivers: a service whose spec says `launchd` is a LaunchAgent, one
 //! that says `supervisor` is Hearth's child. Starting waits for health either way.
 
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
 use crate::{
     ServiceSpec, ServiceState, ServiceStatus, ServicesError, Supervisor, health, launchd, logs,
     supervisor::ServiceEvent,
@@ -11,6 +17,38 @@ use hearth_core::config::file::ServiceDriver;
 #[derive(Debug, Clone, Default)]
 pub struct Services {
     supervisor: Supervisor,
+    /// launchd's answers, briefly: every model request asks whether its service is up, and
+    /// for a LaunchAgent that is a `launchctl print` process.
+    launchd_status: Arc<Mutex<StatusCache>>,
+}
+
+/// How long a `launchctl print` answer is reused. A service that died in between is found by
+/// the request itself (its backend refuses the connection).
+pub const LAUNCHD_STATUS_TTL: Duration = Duration::from_secs(2);
+
+/// The last status of each LaunchAgent and when it was read; an action on a service forgets its
+/// entry, so a start or stop is seen at once.
+#[derive(Debug, Default)]
+pub struct StatusCache {
+    entries: HashMap<String, (Instant, ServiceStatus)>,
+}
+
+impl StatusCache {
+    /// The status read less than [`LAUNCHD_STATUS_TTL`] before `now`.
+    pub fn get(&self, label: &str, now: Instant) -> Option<ServiceStatus> {
+        self.entries
+            .get(label)
+            .filter(|(read, _)| now.saturating_duration_since(*read) < LAUNCHD_STATUS_TTL)
+            .map(|(_, status)| status.clone())
+    }
+
+    pub fn put(&mut self, label: String, read: Instant, status: ServiceStatus) {
+        self.entries.insert(label, (read, status));
+    }
+
+    pub fn forget(&mut self, label: &str) {
+        self.entries.remove(label);
+    }
 }
 
 impl Services {
@@ -26,6 +64,7 @@ impl Services {
     /// Starts the service and waits for its health check; a running one is left alone.
     pub async fn start(&self, spec: &ServiceSpec) -> Result<ServiceStatus, ServicesError> {
         rotate_log(spec);
+        self.forget(spec);
         match spec.driver {
             ServiceDriver::Supervisor => self.supervisor.start(spec).await,
             ServiceDriver::Launchd => {
@@ -49,6 +88,7 @@ impl Services {
     /// Stops the service and waits until it is gone; a LaunchAgent's plist goes with it, so it
     /// stays stopped after the next login.
     pub async fn stop(&self, spec: &ServiceSpec) -> Result<(), ServicesError> {
+        self.forget(spec);
         match spec.driver {
             ServiceDriver::Supervisor => {
                 self.supervisor.stop(&spec.name).await;
@@ -63,6 +103,7 @@ impl Services {
 
     /// Stops it and removes what the driver keeps of it (the LaunchAgent plist).
     pub async fn uninstall(&self, spec: &ServiceSpec) -> Result<(), ServicesError> {
+        self.forget(spec);
         match spec.driver {
             ServiceDriver::Supervisor => {
                 self.supervisor.stop(&spec.name).await;
@@ -78,6 +119,7 @@ impl Services {
     /// Stops and starts it again, waiting for health.
     pub async fn restart(&self, spec: &ServiceSpec) -> Result<ServiceStatus, ServicesError> {
         rotate_log(spec);
+        self.forget(spec);
         match spec.driver {
             ServiceDriver::Supervisor => {
                 self.supervisor.stop(&spec.name).await;
@@ -102,9 +144,13 @@ impl Services {
         match spec.driver {
             ServiceDriver::Supervisor => self.supervisor.status(&spec.name),
             ServiceDriver::Launchd => {
+                let now = Instant::now();
+                if let Some(status) = self.cached(spec, now) {
+                    return status;
+                }
                 let owned = spec.clone();
                 let name = spec.name.clone();
-                blocking(spec, move || system_launchd(&owned)?.status(&owned))
+                let status = blocking(spec, move || system_launchd(&owned)?.status(&owned))
                     .await
                     .unwrap_or(ServiceStatus {
                         name,
@@ -112,8 +158,25 @@ impl Services {
                         pid: None,
                         restarts: 0,
                         last_exit: None,
-                    })
+                    });
+                if let Ok(mut cache) = self.launchd_status.lock() {
+                    cache.put(spec.label(), now, status.clone());
+                }
+                status
             }
+        }
+    }
+
+    fn cached(&self, spec: &ServiceSpec, now: Instant) -> Option<ServiceStatus> {
+        self.launchd_status
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&spec.label(), now))
+    }
+
+    fn forget(&self, spec: &ServiceSpec) {
+        if let Ok(mut cache) = self.launchd_status.lock() {
+            cache.forget(&spec.label());
         }
     }
 
@@ -194,4 +257,42 @@ async fn wait_healthy(spec: &ServiceSpec) -> Result<(), ServicesError> {
         after: spec.start_timeout,
         last_log: health::tail(&spec.log_file, 15).ok(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn launchd_answers_are_reused_briefly_and_forgotten_after_an_action() {
+        let status = |state| ServiceStatus {
+            name: "llama".to_owned(),
+            state,
+            pid: None,
+            restarts: 0,
+            last_exit: None,
+        };
+        let start = Instant::now();
+        let mut cache = StatusCache::default();
+        assert_eq!(cache.get("app.hearth.llama", start), None);
+        cache.put(
+            "app.hearth.llama".to_owned(),
+            start,
+            status(ServiceState::Running),
+        );
+        let soon = start + Duration::from_millis(1500);
+        assert_eq!(
+            cache
+                .get("app.hearth.llama", soon)
+                .map(|status| status.state),
+            Some(ServiceState::Running)
+        );
+        assert_eq!(cache.get("app.hearth.other", soon), None);
+        assert_eq!(
+            cache.get("app.hearth.llama", start + LAUNCHD_STATUS_TTL),
+            None
+        );
+        cache.forget("app.hearth.llama");
+        assert_eq!(cache.get("app.hearth.llama", soon), None);
+    }
 }
