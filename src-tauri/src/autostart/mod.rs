@@ -31,7 +31,9 @@ pub enum LoginItem {
     LaunchAgent { file: PathBuf, program: PathBuf },
 }
 
-const ID: &str = "app.hearth.Hearth";
+/// The app's bundle identifier (tauri.conf.json's, checked by tests/bundle.rs): the one the
+/// services' LaunchAgents name as theirs, so System Settings lists them under Hearth.
+const ID: &str = hearth_services::launchd::BUNDLE_ID;
 
 impl LoginItem {
     /// This platform's login item for the running program.
