@@ -1,15 +1,19 @@
-# Draws Hearth's menu-bar template icons (black on transparent; macOS tints template images) and
-# the app icon, as PNGs, with 4x4 supersampling. Shapes: a house whose door is a flame.
+# Draws Hearth's menu-bar template icons (black on transparent; macOS tints template images,
+# 4x4 supersampling) and the app icon, as PNGs, and the macOS app icon, icon.icns. Shapes: a
+# house whose door is a flame. Run it from icons/: `python3 draw.py` (no packages needed).
 import struct, zlib, math
+from array import array
 
-def png(path, w, h, pixels):
+def png_bytes(w, h, pixels):
     raw = b''.join(b'\x00' + bytes(row) for row in pixels)
     def chunk(kind, data):
         c = struct.pack('>I', len(data)) + kind + data
         return c + struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff)
     data = b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 6, 0, 0, 0))
-    data += chunk(b'IDAT', zlib.compress(raw, 9)) + chunk(b'IEND', b'')
-    open(path, 'wb').write(data)
+    return data + chunk(b'IDAT', zlib.compress(raw, 9)) + chunk(b'IEND', b'')
+
+def png(path, w, h, pixels):
+    open(path, 'wb').write(png_bytes(w, h, pixels))
 
 def inside_poly(x, y, poly):
     n = len(poly); c = False
@@ -89,3 +93,57 @@ def app(size):
 for size in (32, 128, 256):
     png(f'icon-{size}.png', size, size, app(size))
 png('icon.png', 512, 512, app(512))
+
+# The macOS app icon: an ICNS file is 'icns' and its total length (big-endian, header
+# included), then one entry per image: its type, its length (the 8-byte entry header
+# included) and a PNG. Each type stands for one pixel size; ic11..ic14 are the Retina (@2x)
+# versions of 16, 32, 128 and 256 points. The legacy 16 and 32 px types are left out (icp4 and
+# icp5 PNGs do not show in Finder's list view); macOS scales the nearest size.
+ICNS = [(b'ic07', 128), (b'ic08', 256), (b'ic09', 512), (b'ic10', 1024),
+        (b'ic11', 32), (b'ic12', 64), (b'ic13', 256), (b'ic14', 512)]
+
+# Every size is averaged down from one 1024 px drawing, 2x2 pixels at a time, so the small
+# sizes are smooth. Colours are averaged premultiplied by alpha: the transparent corners must
+# not darken the rounded edge.
+def premultiply(pixels):
+    rows = []
+    for row in pixels:
+        out = array('d')
+        for i in range(0, len(row), 4):
+            a = row[i + 3]
+            out.extend((row[i] * a, row[i + 1] * a, row[i + 2] * a, a))
+        rows.append(out)
+    return rows
+
+def halve(rows):
+    half = []
+    for y in range(0, len(rows), 2):
+        top, bottom = rows[y], rows[y + 1]
+        out = array('d', bytes(8 * (len(top) // 2)))
+        for x in range(0, len(top), 8):
+            for c in range(4):
+                out[x // 2 + c] = (top[x + c] + top[x + 4 + c] + bottom[x + c] + bottom[x + 4 + c]) / 4
+        half.append(out)
+    return half
+
+def unpremultiply(rows):
+    pixels = []
+    for row in rows:
+        out = []
+        for i in range(0, len(row), 4):
+            a = row[i + 3]
+            if a == 0:
+                out += [0, 0, 0, 0]
+            else:
+                out += [round(row[i] / a), round(row[i + 1] / a), round(row[i + 2] / a), round(a)]
+        pixels.append(out)
+    return pixels
+
+levels = {1024: premultiply(app(1024))}
+size = 1024
+while size > min(s for _, s in ICNS):
+    levels[size // 2] = halve(levels[size])
+    size //= 2
+pngs = {size: png_bytes(size, size, unpremultiply(rows)) for size, rows in levels.items()}
+entries = b''.join(kind + struct.pack('>I', 8 + len(pngs[size])) + pngs[size] for kind, size in ICNS)
+open('icon.icns', 'wb').write(b'icns' + struct.pack('>I', 8 + len(entries)) + entries)

@@ -49,7 +49,9 @@ pub enum LoginItem {
     },
 }
 
-const ID: &str = "app.hearth.Hearth";
+/// The app's bundle identifier (tauri.conf.json's, checked by tests/bundle.rs): the one the
+/// services' LaunchAgents name as theirs, so System Settings lists them under Hearth.
+const ID: &str = hearth_services::launchd::BUNDLE_ID;
 
 /// Where macOS says which version it is (a plist; no process to run).
 pub const SYSTEM_VERSION: &str = "/System/Library/CoreServices/SystemVersion.plist";
