@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine: installs what the tests need, then runs
-# rustfmt, clippy (warnings are errors) and every test of the workspace.
+# rustfmt, clippy (warnings are errors), the macOS type-check and lint (scripts/macos-check.sh)
+# and every test of the workspace.
 #
 # Usage: scripts/test.sh            (CI's .ci/run calls exactly this)
 set -euo pipefail
@@ -13,10 +14,13 @@ say() { printf '\n==> %s\n' "$*"; }
 # the end-to-end tests send requests with; Python (plistlib checks the LaunchAgent plists, the
 # provisioning builds its venvs with it); the libraries the menu-bar app (Tauri: WebKitGTK,
 # GTK, the app indicator) builds against — clippy checks it too; and for the app's test a real
-# X server (Xvfb), a tray host (trayer), WebKit's WebDriver, xwininfo and ImageMagick's import.
+# X server (Xvfb), a tray host (trayer), WebKit's WebDriver, xwininfo and ImageMagick's import;
+# and the Rust toolchain with the standard library's source that scripts/macos-check.sh uses
+# (it installs them itself when run alone; listed here so that apt-get updates once).
 packages=(dbus-daemon gnome-keyring curl python3 python3-venv
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libxdo-dev
-  xvfb trayer webkit2gtk-driver x11-utils imagemagick)
+  xvfb trayer webkit2gtk-driver x11-utils imagemagick
+  rustc-web cargo-web rust-web-src rust-web-clippy)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -38,6 +42,11 @@ cargo fmt --all --check
 
 say "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+say "the macOS build: cargo check and clippy -D warnings for aarch64-apple-darwin"
+# Type-checked and linted only, nothing macOS runs here; the first run compiles the standard
+# library and every dependency for the target (~25 CPU-minutes), later ones take seconds.
+bash scripts/macos-check.sh
 
 say "provisioning the real servers, models and SDKs the end-to-end tests use"
 # Cached under ~/.cache/hearth-test: ~15 minutes on a fresh machine, seconds afterwards.

@@ -121,8 +121,15 @@ pub fn run_app<R: Runtime>(
     let app = builder
         .plugin(tauri_plugin_notification::init())
         .build(context)?;
+    // A menu-bar app: no Dock icon. Set on the `App` (`&mut`: it goes to the event loop before
+    // it starts, so it holds from launch); `AppHandle`'s version is a message the loop reads
+    // only once it runs.
     #[cfg(target_os = "macos")]
-    let _ = app.set_activation_policy(tauri::ActivationPolicy::Accessory);
+    let app = {
+        let mut app = app;
+        app.set_activation_policy(tauri::ActivationPolicy::Accessory);
+        app
+    };
     let gateway_host = start_gateway(&options)?;
     let login = LoginItem::current().ok();
     app.manage(Arc::new(gateway_host.with_login(login)));
