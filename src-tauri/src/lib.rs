@@ -282,7 +282,7 @@ async fn keep_tray_current<R: Runtime>(app: AppHandle<R>) {
             _ = switches.recv() => {}
             _ = tick.tick() => {}
         }
-        let pressure = hearth_services::memory::sample().and_then(|memory| memory.pressure);
+        let pressure = hearth_services::memory::pressure();
         if pressure == Some(hearth_services::memory::Pressure::Critical)
             && last_pressure != pressure
         {

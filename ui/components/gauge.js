@@ -1,5 +1,5 @@
 // <hearth-gauge>: the machine's memory as a bar (used of total) with the pressure level.
-// Set `.memory = {total, used, available, swapTotal, swapUsed, pressure}` or null (unknown).
+// Set `.memory = {total, used, available, swapTotal, swapUsed, pressure, gpuLimit}` or null (unknown).
 
 import { bytes, h, replace, tone } from './dom.js';
 
@@ -42,7 +42,10 @@ export class Gauge extends HTMLElement {
       }, fill),
       h('p', { class: 'gauge-text' },
         h('span', { class: 'gauge-used', text }),
-        h('span', { class: 'muted', text: ` · ${bytes(memory.available)} available` })),
+        h('span', { class: 'muted', text: ` · ${bytes(memory.available)} available` }),
+        memory.gpuLimit
+          ? h('span', { class: 'muted gauge-gpu', text: ` · GPU limit ${bytes(memory.gpuLimit.bytes)}` })
+          : null),
       h('p', { class: 'gauge-text' },
         h('span', { text: 'Pressure: ' }),
         h('span', { class: `state state-${tone(level)}` },

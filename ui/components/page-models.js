@@ -147,7 +147,10 @@ export class ModelsPage extends Page {
       fact('Active', data.active ?? 'none'),
       fact('Residency', data.residency === 'exclusive'
         ? 'exclusive (one model in memory at a time)' : data.residency ?? '—'),
-      fact('Memory available', memory ? `${bytes(memory.available)} of ${bytes(memory.total)}` : '—')),
+      fact('Memory available', memory ? `${bytes(memory.available)} of ${bytes(memory.total)}` : '—'),
+      // Apple silicon only: what the GPU may wire (iogpu.wired_limit_mb), a ceiling for any model.
+      memory?.gpuLimit ? fact('GPU limit', `${bytes(memory.gpuLimit.bytes)}${
+        memory.gpuLimit.wiredLimitMb === 0 ? ' (macOS default)' : ` (iogpu.wired_limit_mb=${memory.gpuLimit.wiredLimitMb})`}`) : null),
     data.contention ? h('p', { class: 'notice notice-warn', role: 'status', text: data.contention }) : null);
 
     const models = data.models ?? [];

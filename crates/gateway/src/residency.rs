@@ -30,10 +30,7 @@ use hearth_core::config::{
 };
 use hearth_protocol::openai::chat::{ChatCompletionRequest, ChatMessage, Role};
 use hearth_services::{
-    ServiceSpec, ServiceStatus, ServicesError,
-    memory::{self, Estimate, Memory},
-    services::Services,
-    spec::Layout,
+    ServiceSpec, ServiceStatus, ServicesError, memory, services::Services, spec::Layout,
     supervisor::ServiceEvent,
 };
 use serde::Serialize;
@@ -524,16 +521,19 @@ pub async fn activate(
         _ if already => switch.step(0, StepState::Done, Some("already resident".to_owned())),
         (Some(size), Some(sample)) => {
             let estimate = memory::estimate(size, context);
-            let verdict = fits(&estimate, &sample, freed);
-            match verdict {
+            match memory::fit(&estimate, &sample, freed) {
                 Ok(detail) => switch.step(0, StepState::Done, Some(detail)),
-                Err(detail) if force => {
-                    switch.step(0, StepState::Done, Some(format!("{detail}; forced")));
+                Err(refusal) if force => {
+                    switch.step(
+                        0,
+                        StepState::Done,
+                        Some(format!("{}; forced", refusal.detail)),
+                    );
                 }
-                Err(detail) => {
-                    switch.step(0, StepState::Failed, Some(detail.clone()));
+                Err(refusal) => {
+                    switch.step(0, StepState::Failed, Some(refusal.detail.clone()));
                     return Ok(switch.end(Some(format!(
-                        "{target} does not fit in memory: {detail}; free memory or pass --force"
+                        "{target} does not fit in memory: {refusal}, or pass --force"
                     ))));
                 }
             }
@@ -698,28 +698,6 @@ pub async fn activate(
     }
     drop(exclusive);
     Ok(switch.end(None))
-}
-
-/// `peak` against what is available once `freed` bytes are released.
-fn fits(estimate: &Estimate, sample: &Memory, freed: u64) -> Result<String, String> {
-    let available = sample.available.saturating_add(freed);
-    let numbers = format!(
-        "needs about {} (weights {} × 1.3 + {} for the context), {} available{}",
-        memory::human(estimate.peak),
-        memory::human(estimate.weights),
-        memory::human(estimate.context_allowance),
-        memory::human(available),
-        if freed > 0 {
-            format!(" once {} is unloaded", memory::human(freed))
-        } else {
-            String::new()
-        }
-    );
-    if estimate.peak <= available {
-        Ok(numbers)
-    } else {
-        Err(numbers)
-    }
 }
 
 /// Puts things back as they were before a failed switch: the target's service stopped if
@@ -1049,25 +1027,6 @@ mod tests {
                     .unwrap_or_default(),
             );
     }
-
-    #[test]
-    fn the_memory_verdict_counts_what_unloading_frees() {
-        let gib = 1 << 30;
-        let sample = Memory {
-            total: 32 * gib,
-            available: 4 * gib,
-            used: 28 * gib,
-            swap_total: 0,
-            swap_used: 0,
-            pressure: None,
-        };
-        let estimate = memory::estimate(10 * gib, Some(8192));
-        let refused = fits(&estimate, &sample, 0).unwrap_err();
-        expect_test::expect!["needs about 13.5 GiB (weights 10.0 GiB × 1.3 + 512.0 MiB for the context), 4.0 GiB available"].assert_eq(&refused);
-        let fits_once_freed = fits(&estimate, &sample, 12 * gib).unwrap();
-        expect_test::expect!["needs about 13.5 GiB (weights 10.0 GiB × 1.3 + 512.0 MiB for the context), 16.0 GiB available once 12.0 GiB is unloaded"].assert_eq(&fits_once_freed);
-    }
-
     #[test]
     fn at_login_only_what_residency_wants_runs() {
         use hearth_core::config::file::ServiceTemplate;

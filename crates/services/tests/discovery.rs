@@ -735,6 +735,7 @@ fn memory(available: u64) -> Memory {
         swap_total: 0,
         swap_used: 0,
         pressure: None,
+        gpu_limit: None,
     }
 }
 

@@ -448,6 +448,10 @@ fn check_memory(report: &mut Report, config: &Config, models: Option<&Value>) {
         .pressure
         .map(|p| format!(", pressure {}", p.as_str()))
         .unwrap_or_default();
+    let gpu_limit = sample
+        .gpu_limit
+        .map(|limit| format!(", GPU limit {}", limit.describe()))
+        .unwrap_or_default();
     let verdict = match sample.pressure {
         Some(memory::Pressure::Critical) => Verdict::Fail,
         Some(memory::Pressure::Warn) => Verdict::Warn,
@@ -457,7 +461,7 @@ fn check_memory(report: &mut Report, config: &Config, models: Option<&Value>) {
         verdict,
         "memory",
         format!(
-            "{} available of {}, swap {} used{pressure}",
+            "{} available of {}, swap {} used{gpu_limit}{pressure}",
             memory::human(sample.available),
             memory::human(sample.total),
             memory::human(sample.swap_used)
@@ -474,8 +478,10 @@ fn check_memory(report: &mut Report, config: &Config, models: Option<&Value>) {
         .flatten()
         .find(|model| model["model"].as_str() == Some(primary.to_string().as_str()))
         .and_then(|model| {
+            let size = model["sizeBytes"].as_u64()?;
+            let context = model["contextWindow"].as_u64();
             Some((
-                model["estimatedPeak"].as_u64()?,
+                memory::estimate(size, context),
                 model["resident"].as_bool().unwrap_or(false),
             ))
         });
@@ -486,25 +492,23 @@ fn check_memory(report: &mut Report, config: &Config, models: Option<&Value>) {
             format!("the active model {primary} is resident"),
             None,
         ),
-        Some((peak, false)) if peak > sample.available => report.add(
-            Verdict::Fail,
-            "memory",
-            format!(
-                "the active model {primary} needs about {} and only {} is available",
-                memory::human(peak),
-                memory::human(sample.available)
+        Some((estimate, false)) => match memory::fit(&estimate, &sample, 0) {
+            Ok(detail) => report.add(
+                Verdict::Ok,
+                "memory",
+                format!("the active model {primary} fits: {detail}"),
+                None,
             ),
-            Some("pick a smaller model or free memory".to_owned()),
-        ),
-        Some((peak, false)) => report.add(
-            Verdict::Ok,
-            "memory",
-            format!(
-                "the active model {primary} needs about {}: it fits",
-                memory::human(peak)
+            Err(refusal) => report.add(
+                Verdict::Fail,
+                "memory",
+                format!(
+                    "the active model {primary} does not fit: {}",
+                    refusal.detail
+                ),
+                Some(refusal.remedy),
             ),
-            None,
-        ),
+        },
         None => {}
     }
 }

@@ -108,8 +108,14 @@ pub fn run(context: &Context, command: ModelCommand) -> CliResult {
             }
             if let Some(memory) = body["memory"].as_object() {
                 let get = |key: &str| memory.get(key).and_then(Value::as_u64).unwrap_or(0);
+                let gpu_limit = memory
+                    .get("gpuLimit")
+                    .and_then(|limit| limit.get("bytes"))
+                    .and_then(Value::as_u64)
+                    .map(|bytes| format!(", GPU limit {}", memory::human(bytes)))
+                    .unwrap_or_default();
                 output::line(format!(
-                    "memory: {} available of {}{}",
+                    "memory: {} available of {}{gpu_limit}{}",
                     memory::human(get("available")),
                     memory::human(get("total")),
                     memory

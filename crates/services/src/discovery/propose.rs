@@ -554,7 +554,7 @@ impl<'a> Plan<'a> {
                 let fitting = candidates.filter_map(|candidate| {
                     let size = candidate.size?;
                     let peak = memory::estimate(size, candidate.context).peak;
-                    (peak <= memory.available).then_some((size, candidate))
+                    (peak <= memory.room(0)).then_some((size, candidate))
                 });
                 // The largest; among equals, the first by name.
                 let chosen = fitting
@@ -562,9 +562,13 @@ impl<'a> Plan<'a> {
                     .map(|(_, candidate)| candidate.reference.clone());
                 if chosen.is_none() && !self.candidates.is_empty() {
                     self.notes.push(format!(
-                        "none of the proposed models fits in the memory available now ({}): \
+                        "none of the proposed models fits in the memory available now ({}{}): \
                          choose a primary with `hearth config set models.primary …`",
-                        memory::human(memory.available)
+                        memory::human(memory.available),
+                        memory
+                            .gpu_limit
+                            .map(|limit| format!(", GPU limit {}", limit.describe()))
+                            .unwrap_or_default()
                     ));
                 }
                 chosen
