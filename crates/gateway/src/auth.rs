@@ -33,11 +33,14 @@ fn presented_token(headers: &HeaderMap) -> Result<Option<&str>, GatewayError> {
         }
         return Ok(Some(token));
     }
-    Ok(headers
-        .get("x-api-key")
-        .and_then(|value| value.to_str().ok())
-        .map(str::trim)
-        .filter(|token| !token.is_empty()))
+    // Present but unusable (empty, not text) is refused too, never read as no credential.
+    match headers.get("x-api-key") {
+        None => Ok(None),
+        Some(value) => match value.to_str().map(str::trim) {
+            Ok(token) if !token.is_empty() => Ok(Some(token)),
+            _ => Err(GatewayError::Unauthorized),
+        },
+    }
 }
 
 /// Identifies the caller; `Unauthorized` for a token that matches nothing, or for no token when
@@ -88,7 +91,10 @@ fn is_loopback_origin(origin: &str) -> bool {
     }
 }
 
-/// Whether the `Host` header names this machine's loopback interface.
+/// Whether the `Host` header names this machine's loopback interface: `localhost` itself or a
+/// loopback address. Not `*.localhost`: browsers resolve those to loopback themselves, but an OS
+/// resolver may send them to a DNS server (macOS's does), whose answer a rebinding attacker can
+/// control; only names no resolver ever asks a DNS server about count.
 pub fn is_loopback_host(headers: &HeaderMap) -> bool {
     let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
         return false;
@@ -100,7 +106,6 @@ pub fn is_loopback_host(headers: &HeaderMap) -> bool {
     };
     let name = name.to_ascii_lowercase();
     name == "localhost"
-        || name.ends_with(".localhost")
         || name
             .parse::<std::net::IpAddr>()
             .is_ok_and(|address| address.is_loopback())
@@ -131,7 +136,9 @@ mod tests {
             ("127.0.0.1:11500", true),
             ("127.8.9.1", true),
             ("[::1]:11500", true),
-            ("hearth.localhost:11500", true),
+            ("hearth.localhost:11500", false),
+            ("anything.localhost", false),
+            ("LOCALHOST:80", true),
             ("evil.example:11500", false),
             ("localhost.evil.example", false),
             ("192.168.1.5:11500", false),
@@ -142,5 +149,23 @@ mod tests {
             assert_eq!(is_loopback_host(&headers), loopback, "{host}");
         }
         assert!(!is_loopback_host(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn a_credential_header_that_is_present_but_unusable_is_refused() {
+        let values: [&[u8]; 3] = [b"", b"   ", b"\xff\xfe"];
+        for value in values {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::HOST, HeaderValue::from_static("localhost"));
+            headers.insert("x-api-key", HeaderValue::from_bytes(value).unwrap());
+            assert!(
+                matches!(presented_token(&headers), Err(GatewayError::Unauthorized)),
+                "x-api-key: {value:?}"
+            );
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert("x-api-key", HeaderValue::from_static(" hth_x "));
+        assert!(matches!(presented_token(&headers), Ok(Some("hth_x"))));
+        assert!(matches!(presented_token(&HeaderMap::new()), Ok(None)));
     }
 }

@@ -2,9 +2,14 @@
 //! out of its tool list, and a `tool_choice` naming one is refused. When the answer comes back:
 //! a call to a denied tool is removed before the client sees it — in a stream too, call by call
 //! as the deltas arrive, without holding back the text around it. Every tool call, allowed or
-//! blocked, is appended to the agent's audit log (JSON lines, `<workspace>/audit.jsonl`).
+//! blocked, is appended to the agent's audit log (JSON lines, `<workspace>/audit.jsonl`: 0600,
+//! each call's arguments capped, renamed to `audit.jsonl.1` … `.5` past 16 MiB).
 
-use std::{collections::BTreeMap, path::PathBuf};
+use std::{
+    collections::BTreeMap,
+    os::unix::fs::{DirBuilderExt as _, PermissionsExt as _},
+    path::PathBuf,
+};
 
 use hearth_core::policy::{Decision, ToolPolicy};
 use hearth_protocol::openai::chat::{
@@ -52,7 +57,7 @@ impl AuditContext {
             tool: decision.tool.clone(),
             allowed: decision.is_allowed(),
             rule: decision.verdict.to_string(),
-            arguments: arguments.to_owned(),
+            arguments: capped(arguments),
         }
     }
 
@@ -81,12 +86,29 @@ impl AuditContext {
         }
         let path = self.workspace.join("audit.jsonl");
         let result = async {
-            tokio::fs::create_dir_all(&self.workspace).await?;
+            // Only the user may read what the agents did: a 0700 workspace when Hearth makes
+            // it, a 0600 log whoever made it.
+            let workspace = self.workspace.clone();
+            let rotated = path.clone();
+            tokio::task::spawn_blocking(move || {
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(&workspace)?;
+                hearth_services::logs::rotate_renaming(&rotated, AUDIT_LIMIT, AUDIT_KEEP)
+            })
+            .await
+            .map_err(std::io::Error::other)??;
             let mut file = tokio::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
+                .mode(0o600)
                 .open(&path)
                 .await?;
+            if file.metadata().await?.permissions().mode() & 0o077 != 0 {
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                    .await?;
+            }
             // tokio finishes file writes in the background: flush, so the record is on disk
             // when the answer reaches the client.
             tokio::io::AsyncWriteExt::write_all(&mut file, text.as_bytes()).await?;
@@ -221,6 +243,26 @@ pub fn response(
 /// How much of one call's arguments the filter keeps for the audit log, and how many calls one
 /// answer may make: a hostile backend must not grow memory without bound.
 const MAX_AUDITED_ARGUMENTS: usize = 64 * 1024;
+/// The audit log's size before it is renamed to `audit.jsonl.1`, and how many such copies stay.
+const AUDIT_LIMIT: u64 = 16 * 1024 * 1024;
+const AUDIT_KEEP: u32 = 5;
+
+/// One call's arguments as the audit log keeps them: at most [`MAX_AUDITED_ARGUMENTS`] bytes
+/// (cut at a character boundary), then how many bytes were left out.
+fn capped(arguments: &str) -> String {
+    if arguments.len() <= MAX_AUDITED_ARGUMENTS {
+        return arguments.to_owned();
+    }
+    let mut end = MAX_AUDITED_ARGUMENTS;
+    while !arguments.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}… [{} more bytes not kept]",
+        &arguments[..end],
+        arguments.len() - end
+    )
+}
 const MAX_CALLS: usize = 256;
 /// The key of a choice's legacy `function_call` (the pre-`tools` API), which has no index.
 const LEGACY: u32 = u32::MAX;
@@ -824,5 +866,61 @@ mod tests {
             error.to_string().contains("not a form Hearth understands"),
             "{error}"
         );
+    }
+
+    #[tokio::test]
+    async fn the_audit_log_is_private_capped_and_rotated() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = dir.path().join("agents/public");
+        let audit = AuditContext {
+            activity: None,
+            agent: "public".to_owned(),
+            client: None,
+            request_id: "req_3".to_owned(),
+            workspace: workspace.clone(),
+        };
+        let policy = public_policy();
+        // A non-streamed answer whose call carries 1 MiB of arguments.
+        let huge = format!("{{\"command\":\"{}\"}}", "é".repeat(512 * 1024));
+        let mut whole: ChatCompletionResponse = serde_json::from_value(json!({
+            "id": "x", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "finish_reason": "tool_calls",
+                "message": {"role": "assistant", "content": null, "tool_calls": [
+                    {"id": "a", "type": "function",
+                     "function": {"name": "bash", "arguments": huge}}]}}]
+        }))
+        .unwrap();
+        let records = response(&policy, &audit, &mut whole);
+        assert!(records[0].arguments.len() < MAX_AUDITED_ARGUMENTS + 64);
+        assert!(
+            records[0].arguments.ends_with("more bytes not kept]"),
+            "{}",
+            &records[0].arguments[records[0].arguments.len() - 40..]
+        );
+        audit.write(&records).await;
+        let path = workspace.join("audit.jsonl");
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&workspace), 0o700);
+        // One that an older Hearth left readable by others is made private at the next write.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        audit.write(&records).await;
+        assert_eq!(mode(&path), 0o600);
+        // Past its limit, the next write starts a new file; the old one is kept beside it.
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        file.set_len(AUDIT_LIMIT + 1).unwrap();
+        audit.write(&records).await;
+        assert!(std::fs::metadata(&path).unwrap().len() < 100 * 1024);
+        assert_eq!(
+            std::fs::metadata(workspace.join("audit.jsonl.1"))
+                .unwrap()
+                .len(),
+            AUDIT_LIMIT + 1
+        );
+        assert_eq!(mode(&workspace.join("audit.jsonl.1")), 0o600);
     }
 }

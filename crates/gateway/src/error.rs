@@ -75,9 +75,11 @@ impl GatewayError {
             GatewayError::Backend(
                 BackendError::Connect { .. } | BackendError::Unsupported { .. },
             ) => StatusCode::SERVICE_UNAVAILABLE,
-            // A backend's own client error (a bad parameter) is the caller's to fix.
+            // A backend's own client error (a bad parameter) is the caller's to fix — but not
+            // its 401, 403 or 407: those refuse Hearth's key for the provider, not the caller's
+            // token, and a client reading 401 would think its own token wrong.
             GatewayError::Backend(BackendError::Status { status, .. })
-                if (400..500).contains(status) =>
+                if (400..500).contains(status) && !matches!(status, 401 | 403 | 407) =>
             {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
             }
@@ -147,5 +149,28 @@ impl IntoResponse for GatewayError {
             "error": { "message": self.to_string(), "type": self.kind(), "code": self.code() }
         });
         (self.status(), Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::BackendError;
+
+    #[test]
+    fn a_backend_refusing_hearths_key_is_a_bad_gateway_not_the_callers_401() {
+        let status = |status: u16| {
+            GatewayError::Backend(BackendError::Status {
+                provider: "cloud".to_owned(),
+                status,
+                message: String::new(),
+            })
+            .status()
+            .as_u16()
+        };
+        assert_eq!(
+            [401, 403, 407, 400, 404, 422, 429, 500, 503].map(status),
+            [502, 502, 502, 400, 404, 422, 429, 502, 502]
+        );
     }
 }

@@ -260,6 +260,32 @@ async fn a_web_page_cannot_ride_on_loopback_trust_and_a_malformed_authorization_
             "{value}"
         );
     }
+    // Nor is an x-api-key that is there but empty or not text (`curl -H 'x-api-key;'`).
+    let models = format!("{}/v1/models", running.base);
+    for value in [&b""[..], b"  ", b"\xffkey"] {
+        let value = reqwest::header::HeaderValue::from_bytes(value).unwrap();
+        assert_eq!(
+            status(client.get(&models).header("x-api-key", value.clone())).await,
+            401,
+            "{value:?}"
+        );
+    }
+    // `*.localhost` may reach a DNS server (an OS resolver's choice), so it is no loopback name;
+    // with a matching Origin, as a rebinding page would send.
+    assert_eq!(
+        status(
+            client
+                .get(&models)
+                .header("host", "anything.localhost")
+                .header("origin", "http://anything.localhost")
+        )
+        .await,
+        403
+    );
+    assert_eq!(
+        status(client.get(&models).header("host", "localhost")).await,
+        200
+    );
 }
 
 #[tokio::test]

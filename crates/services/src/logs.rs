@@ -3,7 +3,8 @@
 //! because the writer keeps it open: launchd and the supervisor both open a service's log for
 //! appending, so after the truncation the server's next line lands at the start of the empty
 //! file instead of at its old offset. A line written between the copy and the truncation is
-//! lost; nothing else is.
+//! lost; nothing else is. A file each writer opens anew (the audit log) is renamed aside
+//! instead, which loses nothing ([`rotate_renaming`]).
 
 use std::{
     io,
@@ -26,18 +27,42 @@ pub fn rotate(path: &Path, limit: u64, keep: u32) -> io::Result<bool> {
     if size <= limit || keep == 0 {
         return Ok(false);
     }
-    for index in (1..keep).rev() {
-        match std::fs::rename(numbered(path, index), numbered(path, index + 1)) {
-            Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
-            _ => {}
-        }
-    }
+    shift(path, keep)?;
     std::fs::copy(path, numbered(path, 1))?;
     std::fs::OpenOptions::new()
         .write(true)
         .open(path)?
         .set_len(0)?;
     Ok(true)
+}
+
+/// Like [`rotate`], for a file that every writer opens anew for each append (the audit log):
+/// renamed to `<file>.1` rather than copied and emptied, so nothing written concurrently is
+/// lost — a writer that opened the old file finishes in `<file>.1`, the next one creates the
+/// file again. The copies keep the file's permissions.
+pub fn rotate_renaming(path: &Path, limit: u64, keep: u32) -> io::Result<bool> {
+    let size = match std::fs::metadata(path) {
+        Ok(metadata) => metadata.len(),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(error) => return Err(error),
+    };
+    if size <= limit || keep == 0 {
+        return Ok(false);
+    }
+    shift(path, keep)?;
+    std::fs::rename(path, numbered(path, 1))?;
+    Ok(true)
+}
+
+/// Moves `<path>.1` … `<path>.<keep - 1>` one up; `<path>.<keep>` is overwritten.
+fn shift(path: &Path, keep: u32) -> io::Result<()> {
+    for index in (1..keep).rev() {
+        match std::fs::rename(numbered(path, index), numbered(path, index + 1)) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// `<path>.<index>`.
@@ -88,5 +113,34 @@ mod tests {
         );
         assert!(!numbered(&log, 4).exists(), "three copies are kept");
         assert!(!rotate(&dir.path().join("none.log"), 100, 3).unwrap());
+    }
+
+    #[test]
+    fn a_file_opened_per_write_is_renamed_aside_and_nothing_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let audit = dir.path().join("audit.jsonl");
+        std::fs::write(&audit, vec![b'a'; 150]).unwrap();
+        // A writer that opened it before the rotation...
+        let mut late = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&audit)
+            .unwrap();
+        assert!(rotate_renaming(&audit, 100, 2).unwrap());
+        assert!(!audit.exists(), "the next writer creates it again");
+        late.write_all(b"late\n").unwrap();
+        // ...finishes in the copy.
+        let copy = std::fs::read_to_string(numbered(&audit, 1)).unwrap();
+        assert!(copy.ends_with("late\n"), "{copy}");
+        std::fs::write(&audit, vec![b'b'; 150]).unwrap();
+        assert!(rotate_renaming(&audit, 100, 2).unwrap());
+        assert!(
+            std::fs::read_to_string(numbered(&audit, 2))
+                .unwrap()
+                .ends_with("late\n")
+        );
+        assert!(
+            !rotate_renaming(&audit, 100, 2).unwrap(),
+            "nothing there now"
+        );
     }
 }
