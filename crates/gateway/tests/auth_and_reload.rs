@@ -31,6 +31,11 @@ struct Running {
 /// Writes `document` as the config, starts a gateway on a free port with an in-memory secret
 /// store holding the tokens, and watches the file every 50 ms.
 async fn start(document: Value) -> Running {
+    start_on(document, "127.0.0.1:0").await
+}
+
+/// [`start`], listening on `address`.
+async fn start_on(document: Value, address: &str) -> Running {
     // Reload outcomes are logged; show them when a test fails.
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let dir = tempfile::tempdir().unwrap();
@@ -49,7 +54,7 @@ async fn start(document: Value) -> Running {
     let secrets: Arc<dyn SecretStore> = Arc::new(secrets);
     let runtime = Runtime::load(validated.config, validated.warnings, secrets.as_ref()).unwrap();
     let gateway = Gateway::new(runtime, secrets, Some(paths.clone()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = tokio::net::TcpListener::bind(address).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let watcher = tokio::spawn(hearth_gateway::watch_config(
         gateway.clone(),
@@ -199,6 +204,45 @@ async fn beyond_loopback_every_route_needs_a_token() {
         get(&running.base, "/health", Some(CLIENT), None).await.0,
         200
     );
+}
+
+/// This machine's address on its network, as a caller elsewhere would reach it.
+fn network_address() -> std::net::IpAddr {
+    // No packet is sent: connecting a UDP socket only picks the route's source address.
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    socket
+        .connect("203.0.113.1:9")
+        .expect("this test needs a network interface besides loopback (and a route off it)");
+    let address = socket.local_addr().unwrap().ip();
+    assert!(!address.is_loopback(), "{address}");
+    address
+}
+
+#[tokio::test]
+async fn with_allow_remote_the_admin_api_answers_only_this_machine_whatever_the_host_header() {
+    let mut document = config();
+    document["gateway"] = json!({ "bind": "0.0.0.0", "allowRemote": true });
+    let running = start_on(document, "0.0.0.0:0").await;
+    let port = running.base.rsplit(':').next().unwrap().to_owned();
+    let remote = format!("http://{}:{port}", network_address());
+    // From the network, claiming to be localhost: refused, token or not.
+    assert_eq!(
+        get(&remote, "/admin/status", Some(ADMIN), Some("localhost"))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        get(&remote, "/ui/login?code=x", None, Some("localhost"))
+            .await
+            .0,
+        403
+    );
+    // The model routes are for the network, with a token.
+    assert_eq!(get(&remote, "/v1/models", Some(CLIENT), None).await.0, 200);
+    // From this machine, as before.
+    let local = format!("http://127.0.0.1:{port}");
+    assert_eq!(get(&local, "/admin/status", Some(ADMIN), None).await.0, 200);
 }
 
 #[tokio::test]

@@ -101,8 +101,40 @@ pub fn router(gateway: Gateway) -> Router {
             gateway.clone(),
             browser_session,
         ))
+        .layer(axum::middleware::from_fn(admin_from_this_machine))
         .layer(axum::middleware::from_fn(request_span))
         .with_state(gateway)
+}
+
+/// The admin API and the UI's sign-in answer only connections from this machine's loopback
+/// interface, whatever the `Host` header says: with `allowRemote`, a caller on the network
+/// could otherwise send `Host: localhost` itself. (A router served without connection info —
+/// in process — has no peer to check; the `Host` check still applies.)
+async fn admin_from_this_machine(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = request.uri().path();
+    let guarded = path.starts_with("/admin/") || path == "/ui/login";
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    if guarded && peer.is_some_and(|peer| !is_loopback_peer(peer)) {
+        return crate::error::GatewayError::ForeignHost.into_response();
+    }
+    next.run(request).await
+}
+
+/// A loopback address, IPv4-mapped ones (`::ffff:127.0.0.1`, from a dual-stack socket) included.
+fn is_loopback_peer(peer: std::net::IpAddr) -> bool {
+    match peer {
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or(v6.is_loopback(), |v4| v4.is_loopback()),
+        v4 => v4.is_loopback(),
+    }
 }
 
 /// A body whose declared length is over the limit is refused (413) before a byte of it is
