@@ -210,9 +210,11 @@ async fn beyond_loopback_every_route_needs_a_token() {
 fn network_address() -> std::net::IpAddr {
     // No packet is sent: connecting a UDP socket only picks the route's source address.
     let socket = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
-    socket
-        .connect("203.0.113.1:9")
-        .expect("this test needs a network interface besides loopback (and a route off it)");
+    if let Err(error) = socket.connect("203.0.113.1:9") {
+        panic!(
+            "this test needs a network interface besides loopback, with a route off it: {error}"
+        );
+    }
     let address = socket.local_addr().unwrap().ip();
     assert!(!address.is_loopback(), "{address}");
     address
