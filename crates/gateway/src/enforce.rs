@@ -312,8 +312,10 @@ pub struct StreamFilter {
     allowed_any: BTreeMap<u32, bool>,
 }
 
+/// A call is decided on the name a framework would run (folded, without a namespace prefix:
+/// `functions.ｂａｓｈ` is `bash`); one with no name left is refused.
 fn is_allowed(policy: &ToolPolicy, name: &str) -> bool {
-    !name.trim().is_empty() && policy.decide(name).is_allowed()
+    !hearth_core::policy::called(name).is_empty() && policy.decide(name).is_allowed()
 }
 
 impl StreamFilter {
@@ -777,6 +779,62 @@ mod tests {
         assert_eq!(
             (names, blocked, finish.as_str()),
             (vec!["get_weather".to_owned()], 0, "\"tool_calls\"")
+        );
+    }
+
+    #[test]
+    fn a_denied_tool_dressed_up_by_the_model_is_still_denied_streamed_or_not() {
+        let policy = public_policy();
+        for dressed in [
+            "bash\u{FEFF}",
+            "exec\u{FEFF}",
+            "baſh",
+            "ｂａｓｈ",
+            "functions.bash",
+            "default_api:exec",
+            "functions.",
+        ] {
+            // Streamed, the name split in two deltas.
+            let (first, rest) = dressed.split_at(dressed.char_indices().nth(2).unwrap().0);
+            let (names, blocked, _) = client_sees(&[
+                json!({"index":0,"id":"a","function":{"name":first}}),
+                json!({"index":0,"function":{"name":rest,"arguments":"{}"}}),
+            ]);
+            assert_eq!((names, blocked), (vec![], 1), "{dressed:?}");
+            // Whole.
+            let audit = AuditContext {
+                activity: None,
+                agent: "public".to_owned(),
+                client: None,
+                request_id: "req_4".to_owned(),
+                workspace: PathBuf::from("/nowhere"),
+            };
+            let mut whole: ChatCompletionResponse = serde_json::from_value(json!({
+                "id": "x", "object": "chat.completion", "created": 0, "model": "m",
+                "choices": [{"index": 0, "finish_reason": "tool_calls",
+                    "message": {"role": "assistant", "content": null, "tool_calls": [
+                        {"id": "a", "type": "function",
+                         "function": {"name": dressed, "arguments": "{}"}}]}}]
+            }))
+            .unwrap();
+            let records = response(&policy, &audit, &mut whole);
+            assert!(
+                whole.choices[0].message.tool_calls.is_empty(),
+                "{dressed:?}"
+            );
+            // The audit log keeps the name exactly as the model sent it.
+            assert_eq!(
+                (records[0].tool.as_str(), records[0].allowed),
+                (dressed, false)
+            );
+        }
+        // A namespaced allowed tool still works.
+        let (names, blocked, _) = client_sees(&[
+            json!({"index":0,"id":"a","function":{"name":"functions.get_weather","arguments":"{}"}}),
+        ]);
+        assert_eq!(
+            (names, blocked),
+            (vec!["functions.get_weather".to_owned()], 0)
         );
     }
 

@@ -37,6 +37,7 @@ use std::fmt;
 use serde::Serialize;
 
 pub use catalog::{Family, Group, family_of, groups_of, known_families, known_groups};
+pub use names::called;
 
 use crate::config::diagnostic::{Diagnostic, JsonPath, nearest};
 use crate::config::file::{Profile, ToolsFile};
@@ -89,11 +90,13 @@ struct Subject {
 }
 
 impl Subject {
+    /// A model's call: decided on the name a framework would run ([`names::called`]).
     fn new(name: &str) -> Subject {
+        let name = names::called(name);
         Subject {
-            snake: names::snake(name),
-            key: names::key(name),
-            family: family_of(name),
+            snake: names::snake(&name),
+            key: names::key(&name),
+            family: family_of(&name),
         }
     }
 }

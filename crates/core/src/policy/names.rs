@@ -1,14 +1,62 @@
-//! How tool names and `*` patterns compare: the two normal forms and the glob match.
+//! How tool names and `*` patterns compare: the two normal forms and the glob match. Both
+//! start from [`fold`], so a name a model dresses up — fullwidth `ｂａｓｈ`, `baſh`, `bash` with
+//! a zero-width character or U+FEFF inside — is the name an agent framework would run.
 
-/// The form `*` patterns are matched in: trimmed, lowercase, `-` read as `_`.
-pub(crate) fn snake(name: &str) -> String {
-    name.trim().to_lowercase().replace('-', "_")
+use unicode_normalization::UnicodeNormalization as _;
+
+/// Unicode compatibility folding (NFKC: fullwidth and other compatibility forms become their
+/// plain letters, `ſ` becomes `s`), without the characters a name cannot visibly hold and a
+/// framework may drop before it dispatches: format characters (zero-width spaces and joiners,
+/// U+FEFF, the soft hyphen, bidirectional controls), control characters and white space.
+pub(crate) fn fold(name: &str) -> String {
+    name.nfkc().filter(|c| !is_invisible(*c)).collect()
 }
 
-/// The form names are compared in: lowercase with `-` and `_` dropped, so `WebFetch`,
+/// The tool a model's call names, as a framework dispatches it: [`fold`]ed, and without a
+/// namespace prefix (`functions.bash`, `tools/bash`, `default_api:bash` are `bash`). Empty when
+/// nothing is left, which no policy allows.
+pub fn called(name: &str) -> String {
+    let folded = fold(name);
+    match folded.rfind(['.', '/', ':']) {
+        Some(at) => folded[at + 1..].to_owned(),
+        None => folded,
+    }
+}
+
+/// Unicode's format characters (category Cf) that occur in text, control characters and
+/// white space.
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFFB}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
+}
+
+/// The form `*` patterns are matched in: folded, lowercase, `-` read as `_`.
+pub(crate) fn snake(name: &str) -> String {
+    fold(name).to_lowercase().replace('-', "_")
+}
+
+/// The form names are compared in: folded, lowercase with `-` and `_` dropped, so `WebFetch`,
 /// `web_fetch` and `web-fetch` are one name.
 pub(crate) fn key(name: &str) -> String {
-    name.trim()
+    fold(name)
         .chars()
         .filter(|c| *c != '_' && *c != '-')
         .flat_map(char::to_lowercase)
@@ -50,6 +98,28 @@ pub(crate) fn glob(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_dressed_up_by_a_model_are_the_names_a_framework_runs() {
+        for dressed in [
+            "bash\u{FEFF}",
+            "ba\u{200B}sh",
+            "\u{202E}bash",
+            "ｂａｓｈ",
+            "baſh",
+            "functions.bash",
+            "tools/bash",
+            "default_api:bash",
+            "functions.ｂａｓｈ\u{FEFF}",
+            " bash\n",
+        ] {
+            assert_eq!(called(dressed), "bash", "{dressed:?}");
+            assert_eq!(key(&called(dressed)), "bash", "{dressed:?}");
+        }
+        assert_eq!(called("functions."), "");
+        assert_eq!(called("\u{FEFF}"), "");
+        assert_eq!(snake("ＷＥＢ－ｆｅｔｃｈ"), "web_fetch");
+    }
 
     #[test]
     fn normal_forms() {
