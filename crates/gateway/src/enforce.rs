@@ -444,7 +444,11 @@ impl StreamFilter {
     }
 
     /// The legacy `function_call` delta: decided on the name its first delta carries (the
-    /// legacy API always sends it there); without one, refused.
+    /// legacy API always sends it there); without one, refused. A later delta that carries a
+    /// name again would rename the call in a client that takes the last name (or extend it in
+    /// one that joins them): the name is never passed on, and the call is decided again on
+    /// both readings — denied by either, the rest of it is dropped and the audit log has the
+    /// name it was renamed to.
     fn filter_legacy(
         &mut self,
         policy: &ToolPolicy,
@@ -465,7 +469,16 @@ impl StreamFilter {
             .unwrap_or_default()
             .to_owned();
         let at = match self.current.get(&(choice, LEGACY)) {
-            Some(&at) => at,
+            Some(&at) => {
+                // A later delta that names the call again.
+                if !name.is_empty() {
+                    self.rename_legacy(policy, at, name);
+                    if let Some(serde_json::Value::Object(delta)) = extra.get_mut("function_call") {
+                        delta.remove("name");
+                    }
+                }
+                at
+            }
             None => {
                 if self.calls.len() >= MAX_CALLS {
                     extra.remove("function_call");
@@ -495,6 +508,23 @@ impl StreamFilter {
         if matches!(call.state, CallState::Denied) {
             extra.remove("function_call");
         }
+    }
+
+    /// Legacy call `at` is named again (`get_weather`, then `bash`): decided on the new name and
+    /// on the two joined, as clients read it either way; denied by either, it is dropped from
+    /// here on. The audit log gets the new name.
+    fn rename_legacy(&mut self, policy: &ToolPolicy, at: usize, name: String) {
+        let joined = format!("{}{name}", self.calls[at].name);
+        let choice = self.calls[at].choice;
+        if !is_allowed(policy, &name) || !is_allowed(policy, &joined) {
+            self.calls[at].state = CallState::Denied;
+            let still_allowed = self
+                .calls
+                .iter()
+                .any(|call| call.choice == choice && matches!(call.state, CallState::Allowed(_)));
+            self.allowed_any.insert(choice, still_allowed);
+        }
+        self.calls[at].name = name;
     }
 
     /// The audit records of every call seen, once the stream is over. A call still undecided
@@ -854,6 +884,62 @@ mod tests {
         let (names, blocked, _) =
             client_sees(&[json!({"index":0,"id":"a","function":{"arguments":"{}"}})]);
         assert_eq!((names, blocked), (vec![], 1));
+    }
+
+    #[test]
+    fn a_legacy_function_call_renamed_mid_stream_is_denied_and_audited_under_its_new_name() {
+        let policy = public_policy();
+        let mut filter = StreamFilter::default();
+        let mut chunks = [
+            json!({"choices":[{"index":0,"delta":{"function_call":{"name":"get_weather","arguments":""}}}]}),
+            json!({"choices":[{"index":0,"delta":{"function_call":{"arguments":"{\"city\":"}}}]}),
+            json!({"choices":[{"index":0,"delta":{"function_call":{"name":"bash","arguments":"\"id\"}"}}}]}),
+            json!({"choices":[{"index":0,"delta":{},"finish_reason":"function_call"}]}),
+        ]
+        .map(chunk);
+        for chunk in &mut chunks {
+            filter.filter(&policy, chunk);
+        }
+        let sent = |at: usize| {
+            chunks[at].choices[0]
+                .delta
+                .extra
+                .get("function_call")
+                .cloned()
+        };
+        // The allowed start went out; nothing after the rename did, and no second name ever.
+        assert_eq!(sent(0), Some(json!({"name":"get_weather","arguments":""})));
+        assert_eq!(sent(1), Some(json!({"arguments":"{\"city\":"})));
+        assert_eq!(sent(2), None);
+        assert_eq!(chunks[3].choices[0].finish_reason, Some(FinishReason::Stop));
+        assert_eq!(filter.blocked(), 1);
+        let audit = AuditContext {
+            activity: None,
+            agent: "public".to_owned(),
+            client: None,
+            request_id: "req_5".to_owned(),
+            workspace: PathBuf::from("/nowhere"),
+        };
+        let records = filter.records(&policy, &audit);
+        assert_eq!(
+            (records.len(), records[0].tool.as_str(), records[0].allowed),
+            (1, "bash", false)
+        );
+        // Renamed to something allowed: still one allowed call, the name not passed on.
+        let mut filter = StreamFilter::default();
+        let mut chunks = [
+            json!({"choices":[{"index":0,"delta":{"function_call":{"name":"get_","arguments":""}}}]}),
+            json!({"choices":[{"index":0,"delta":{"function_call":{"name":"weather","arguments":"{}"}}}]}),
+        ]
+        .map(chunk);
+        for chunk in &mut chunks {
+            filter.filter(&policy, chunk);
+        }
+        assert_eq!(
+            chunks[1].choices[0].delta.extra.get("function_call"),
+            Some(&json!({"arguments":"{}"}))
+        );
+        assert_eq!(filter.blocked(), 0);
     }
 
     #[test]
