@@ -19,12 +19,7 @@ pub const KEEP: u32 = 3;
 /// Rotates `path` when it is larger than `limit`, keeping `keep` old copies; returns whether it
 /// did. A log that does not exist (yet) is left alone.
 pub fn rotate(path: &Path, limit: u64, keep: u32) -> io::Result<bool> {
-    let size = match std::fs::metadata(path) {
-        Ok(metadata) => metadata.len(),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
-        Err(error) => return Err(error),
-    };
-    if size <= limit || keep == 0 {
+    if !over(path, limit, keep)? {
         return Ok(false);
     }
     shift(path, keep)?;
@@ -41,17 +36,21 @@ pub fn rotate(path: &Path, limit: u64, keep: u32) -> io::Result<bool> {
 /// lost — a writer that opened the old file finishes in `<file>.1`, the next one creates the
 /// file again. The copies keep the file's permissions.
 pub fn rotate_renaming(path: &Path, limit: u64, keep: u32) -> io::Result<bool> {
-    let size = match std::fs::metadata(path) {
-        Ok(metadata) => metadata.len(),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
-        Err(error) => return Err(error),
-    };
-    if size <= limit || keep == 0 {
+    if !over(path, limit, keep)? {
         return Ok(false);
     }
     shift(path, keep)?;
     std::fs::rename(path, numbered(path, 1))?;
     Ok(true)
+}
+
+/// Whether `path` exists, is larger than `limit` and copies are to be kept at all.
+fn over(path: &Path, limit: u64, keep: u32) -> io::Result<bool> {
+    match std::fs::metadata(path) {
+        Ok(metadata) => Ok(keep > 0 && metadata.len() > limit),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(error),
+    }
 }
 
 /// Moves `<path>.1` … `<path>.<keep - 1>` one up; `<path>.<keep>` is overwritten.
