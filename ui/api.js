@@ -1,6 +1,10 @@
-// The admin API client: JSON in and out over the same-origin session cookie, errors as
-// `ApiError` (status, message, code, diagnostics), an NDJSON line reader for streamed answers,
-// and one shared EventSource on /admin/events that pages subscribe to.
+// The admin API client: JSON in and out with the page's session (the `x-hearth-session`
+// header), errors as `ApiError` (status, message, code, diagnostics), an NDJSON line reader for
+// streamed answers, and one shared event stream on /admin/events that pages subscribe to.
+//
+// The session comes from a one-time login link (`/ui/#login=<code>`, made by `hearth open` or
+// the app) and is kept in sessionStorage: this tab's, this origin's (port included). It is
+// never a cookie, which the browser would also send to every other port of 127.0.0.1.
 
 /** An admin API failure: HTTP status, the server's message and code, config diagnostics. */
 export class ApiError extends Error {
@@ -17,8 +21,54 @@ export class ApiError extends Error {
 /** Fired on `window` when the server says this browser has no (valid) session. */
 export const UNAUTHORIZED = 'hearth:unauthorized';
 
+const SESSION_KEY = 'hearth.session';
+
+/** The headers that carry this tab's session, with `extra`. */
+function withSession(extra) {
+  const session = sessionStorage.getItem(SESSION_KEY);
+  return session ? { ...extra, 'X-Hearth-Session': session } : extra;
+}
+
+/**
+ * Signs in when the page was opened by a login link (`#login=<code>&page=<tab>`): the link's
+ * fragment leaves the address bar and history first (the code works once anyway), then the
+ * code is traded for a session. Resolves with whether the tab has a session.
+ */
+export async function signInFromLink() {
+  if (!location.hash.startsWith('#login=')) return sessionStorage.getItem(SESSION_KEY) !== null;
+  const params = new URLSearchParams(location.hash.slice(1));
+  const page = /^[a-z]+$/.test(params.get('page') ?? '') ? params.get('page') : 'dashboard';
+  history.replaceState(null, '', `#/${page}`);
+  let response;
+  try {
+    response = await fetch('/ui/session', {
+      method: 'POST',
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ code: params.get('login') }),
+    });
+  } catch (error) {
+    throw new ApiError(0, `Hearth is not answering (${error.message})`);
+  }
+  if (!response.ok) {
+    sessionStorage.removeItem(SESSION_KEY);
+    throw await failure(response);
+  }
+  const { session } = await response.json();
+  sessionStorage.setItem(SESSION_KEY, session);
+  return true;
+}
+
+/** Ends this tab's session on the server and forgets it. */
+export async function signOut() {
+  const headers = withSession({});
+  sessionStorage.removeItem(SESSION_KEY);
+  if (headers['X-Hearth-Session']) {
+    await fetch('/ui/session', { method: 'DELETE', headers }).catch(() => {});
+  }
+}
+
 function options(method, body) {
-  const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+  const init = { method, headers: withSession({ Accept: 'application/json' }) };
   if (body !== undefined || method !== 'GET') {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body ?? {});
@@ -44,10 +94,10 @@ async function failure(response) {
   } catch {
     if (text.trim()) message = text.trim().slice(0, 500);
   }
-  // 401: the session is gone. 403 `admin_only`: this browser has no session at all (it
-  // reached /ui/ without the login link), which the user fixes the same way.
+  // 401: the session is gone (or the login link was spent). 403 `admin_only`: this tab has no
+  // session at all (it reached /ui/ without the login link), which the user fixes the same way.
   if (response.status === 401 || (response.status === 403 && extra.code === 'admin_only')) {
-    message = 'Session expired — run `hearth open` again';
+    if (extra.code !== 'invalid_login_code') message = 'Session expired — run `hearth open` again';
     window.dispatchEvent(new CustomEvent(UNAUTHORIZED));
   }
   return new ApiError(response.status, message, extra);
@@ -134,7 +184,8 @@ export function query(params) {
   return text ? `?${text}` : '';
 }
 
-// One EventSource for the whole app, opened while anyone listens.
+// One event stream for the whole app, open while anyone listens. It is read with fetch, not
+// EventSource, which cannot send the session header.
 const listeners = new Set();
 const statusListeners = new Set();
 let source = null;
@@ -158,37 +209,77 @@ function deliver(event) {
   }
 }
 
-function open() {
-  const current = new EventSource('/admin/events', { withCredentials: true });
+/** The `data:` of one server-sent event (its lines joined), or null for a comment-only one. */
+function eventData(block) {
+  const data = block.split(/\r?\n/)
+    .filter((line) => line.startsWith('data:'))
+    .map((line) => line.slice(line.startsWith('data: ') ? 6 : 5));
+  return data.length ? data.join('\n') : null;
+}
+
+/** Tries again after `delay` ms while `current` is still the stream anyone wants. */
+function again(current, delay) {
+  clearTimeout(retry);
+  retry = setTimeout(() => {
+    if (source === current && listeners.size > 0) open();
+  }, delay);
+}
+
+async function open() {
+  const current = { controller: new AbortController() };
   source = current;
-  current.onopen = () => {
-    setLive('open');
-    // Events may have been missed while away: listeners refresh on `reconnected`.
-    if (opened) deliver({ type: 'reconnected' });
-    opened = true;
-  };
-  current.onerror = () => {
-    if (current.readyState !== EventSource.CLOSED) {
+  let response;
+  try {
+    response = await fetch('/admin/events', {
+      headers: withSession({ Accept: 'text/event-stream' }),
+      cache: 'no-store',
+      signal: current.controller.signal,
+    });
+  } catch {
+    if (source === current) {
       setLive('reconnecting');
-      return;
+      again(current, 2000);
     }
-    // The browser gives up after an HTTP error (a restart in progress, a lost session): try
-    // again later ourselves while anyone listens.
+    return;
+  }
+  if (!response.ok) {
+    // A restart in progress: later. A lost session: not until the user signs in again.
     setLive('closed');
-    clearTimeout(retry);
-    retry = setTimeout(() => {
-      if (source === current && listeners.size > 0) open();
-    }, 5000);
-  };
-  current.onmessage = (message) => {
-    let event;
-    try {
-      event = JSON.parse(message.data);
-    } catch {
-      return;
+    const error = await failure(response);
+    if (error.status !== 401 && error.status !== 403) again(current, 5000);
+    return;
+  }
+  setLive('open');
+  // Events may have been missed while away: listeners refresh on `reconnected`.
+  if (opened) deliver({ type: 'reconnected' });
+  opened = true;
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let end;
+      while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
+        const data = eventData(buffer.slice(0, end));
+        buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
+        if (data === null) continue;
+        try {
+          deliver(JSON.parse(data));
+        } catch {
+          // Not an event of ours.
+        }
+      }
     }
-    deliver(event);
-  };
+  } catch {
+    // Aborted (nobody listens) or the connection dropped.
+  }
+  if (source === current) {
+    setLive('reconnecting');
+    again(current, 2000);
+  }
 }
 
 /**
@@ -202,7 +293,7 @@ export function subscribe(fn) {
     listeners.delete(fn);
     if (listeners.size === 0 && source) {
       clearTimeout(retry);
-      source.close();
+      source.controller.abort();
       source = null;
       setLive('closed');
     }

@@ -1,7 +1,8 @@
-// The app: hash routing (#/dashboard, #/models, ...) that mounts one page element in <main>,
-// the nav's current-page marker, the live-connection indicator and the session-expired banner.
+// The app: sign-in from a login link, hash routing (#/dashboard, #/models, ...) that mounts one
+// page element in <main>, the nav's current-page marker, the live-connection indicator, the
+// session banner and sign-out.
 
-import { onLiveChange, subscribe, UNAUTHORIZED } from './api.js';
+import { onLiveChange, signInFromLink, signOut, subscribe, UNAUTHORIZED } from './api.js';
 import './components/page-dashboard.js';
 import './components/page-models.js';
 import './components/page-agents.js';
@@ -49,9 +50,27 @@ function route({ focus }) {
 
 window.addEventListener('hashchange', () => route({ focus: true }));
 
-window.addEventListener(UNAUTHORIZED, () => {
-  document.getElementById('session').hidden = false;
+const banner = document.getElementById('session');
+function showBanner(text) {
+  if (text) banner.querySelector('.session-text').textContent = text;
+  banner.hidden = false;
+}
+window.addEventListener(UNAUTHORIZED, () => showBanner());
+
+const signOutButton = document.querySelector('[data-testid="sign-out"]');
+signOutButton.addEventListener('click', async () => {
+  signOutButton.hidden = true;
+  await signOut();
+  stopEvents();
+  main.replaceChildren();
+  showBanner('Signed out. ');
 });
+
+try {
+  if (!await signInFromLink()) showBanner('Not signed in. ');
+} catch (error) {
+  showBanner(`${error.message} `);
+}
 
 // The header's dot: the event stream's state. Keeping one subscription open also means the
 // stream stays connected across page changes.
@@ -61,7 +80,7 @@ onLiveChange((state) => {
   live.dataset.state = state;
   live.querySelector('.live-text').textContent = WORDS[state] ?? state;
 });
-subscribe((event) => {
+const stopEvents = subscribe((event) => {
   if (event.type === 'switch') {
     live.dataset.switching = String(event.state === 'running');
     live.querySelector('.live-text').textContent = event.state === 'running'

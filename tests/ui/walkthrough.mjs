@@ -41,10 +41,14 @@ const waitText = (locator, pattern, timeout = 30000) =>
 try {
   await step('login', async () => {
     await page.goto(env('HEARTH_LOGIN_URL'));
-    await page.waitForURL(/\/ui\/#\/dashboard/);
+    await page.waitForURL(/\/ui\/#\/dashboard$/);
+    // The session is the tab's own, never a cookie (which every port of 127.0.0.1 would get),
+    // and the spent code has left the address bar.
     const cookies = await context.cookies();
-    const session = cookies.find((cookie) => cookie.name === 'hearth_session');
-    if (!session?.httpOnly || session.sameSite !== 'Strict') throw new Error(`session cookie: ${JSON.stringify(session)}`);
+    if (cookies.length) throw new Error(`cookies were set: ${JSON.stringify(cookies)}`);
+    result.session = await page.evaluate(() => sessionStorage.getItem('hearth.session'));
+    if (!result.session?.startsWith('hth_')) throw new Error(`no session in sessionStorage: ${result.session}`);
+    if (page.url().includes('login=')) throw new Error(`the code is still in the URL: ${page.url()}`);
   });
 
   await step('dashboard', async () => {
@@ -75,7 +79,8 @@ try {
     await byTestId('save-bindings').click();
     // Saved when the server's document says so.
     await page.waitForFunction(async () => {
-      const answer = await fetch('/admin/config', { credentials: 'same-origin' });
+      const session = sessionStorage.getItem('hearth.session');
+      const answer = await fetch('/admin/config', { headers: { 'X-Hearth-Session': session } });
       const body = await answer.json();
       return body.document?.bindings?.[1]?.match?.channel === 'telegram';
     }, null, { timeout: 15000 });
@@ -121,6 +126,14 @@ try {
     await byTestId('nav-dashboard').click();
     await page.waitForTimeout(500);
     await page.screenshot({ path: `${shots}/dashboard-dark.png`, fullPage: true });
+  });
+
+  await step('sign-out', async () => {
+    await page.emulateMedia({ colorScheme: 'light' });
+    await byTestId('sign-out').click();
+    await waitText(byTestId('session-expired'), /Signed out/);
+    result.signedOut = await page.evaluate(() => sessionStorage.getItem('hearth.session') === null);
+    await page.screenshot({ path: `${shots}/signed-out.png`, fullPage: true });
   });
   result.pageErrors = errors;
 } finally {

@@ -305,7 +305,7 @@ impl Gateway {
     pub fn login_link(&self) -> Option<String> {
         let (code, _) = self.inner.sessions.issue_code()?;
         let port = self.runtime().config.gateway.port;
-        Some(format!("http://127.0.0.1:{port}/ui/login?code={code}"))
+        Some(format!("http://127.0.0.1:{port}/ui/#login={code}"))
     }
 
     pub async fn config_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {

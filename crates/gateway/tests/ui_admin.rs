@@ -1,7 +1,9 @@
 //! The web UI's way in and the admin routes it edits with, over a real socket: a one-time
-//! login link becomes an HttpOnly, SameSite=Strict session cookie that stands for the admin
-//! token; writes with it must come from the UI's own origin; config edits are validated first
-//! and every problem comes back with its JSON path, the file untouched; tokens rotate at once.
+//! login link becomes a session the page holds and sends in a header (never a cookie, which
+//! every other port of 127.0.0.1 would receive), ended by a sign-out and by a rotation of the
+//! admin token; writes with it must come from the UI's own origin; config edits are validated
+//! first and every problem comes back with its JSON path, the file untouched; tokens rotate at
+//! once.
 
 #![expect(clippy::unwrap_used, reason = "a test: a failure must fail it loudly")]
 
@@ -74,8 +76,8 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
-/// A session cookie, signed in the way `hearth open` does it.
-async fn sign_in(running: &Running) -> String {
+/// A one-time login code, asked for the way `hearth open` does it.
+async fn login_code(running: &Running) -> String {
     let link: Value = client()
         .post(format!("{}/admin/login-link", running.base))
         .bearer_auth(ADMIN)
@@ -86,40 +88,59 @@ async fn sign_in(running: &Running) -> String {
         .await
         .unwrap();
     let url = link["url"].as_str().unwrap();
-    let code = url.split("code=").nth(1).unwrap();
-    let answer = client()
-        .get(format!("{}/ui/login?code={code}", running.base))
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let (_, code) = url.split_once("/ui/#login=").unwrap();
+    code.to_owned()
+}
+
+/// `POST /ui/session` with `code`, as the page does.
+async fn redeem(running: &Running, code: &str) -> reqwest::Response {
+    client()
+        .post(format!("{}/ui/session", running.base))
+        .json(&json!({ "code": code }))
         .send()
         .await
-        .unwrap();
-    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
-    let cookie = answer.headers()[header::SET_COOKIE]
-        .to_str()
         .unwrap()
-        .to_owned();
+}
+
+/// A session, signed in the way the page does it with the link `hearth open` opens.
+async fn sign_in(running: &Running) -> String {
+    let code = login_code(running).await;
+    let answer = redeem(running, &code).await;
+    assert_eq!(answer.status(), StatusCode::OK);
     assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
-        "{cookie}"
+        !answer.headers().contains_key(header::SET_COOKIE),
+        "no cookie"
     );
+    let body: Value = answer.json().await.unwrap();
     // The code works once.
-    let again = client()
-        .get(format!("{}/ui/login?code={code}", running.base))
+    assert_eq!(
+        redeem(running, &code).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    body["session"].as_str().unwrap().to_owned()
+}
+
+/// `GET /admin/config` with `session` in the header; the status.
+async fn read_config(running: &Running, session: &str) -> StatusCode {
+    client()
+        .get(format!("{}/admin/config", running.base))
+        .header("x-hearth-session", session)
         .send()
         .await
-        .unwrap();
-    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
-    cookie.split(';').next().unwrap().to_owned()
+        .unwrap()
+        .status()
 }
 
 async fn set(
     running: &Running,
-    cookie: &str,
+    session: &str,
     origin: Option<&str>,
     body: Value,
 ) -> (StatusCode, Value) {
     let mut request = client()
         .post(format!("{}/admin/config/set", running.base))
-        .header(header::COOKIE, cookie)
+        .header("x-hearth-session", session)
         .json(&body);
     if let Some(origin) = origin {
         request = request.header(header::ORIGIN, origin);
@@ -129,9 +150,9 @@ async fn set(
 }
 
 #[tokio::test]
-async fn a_login_link_signs_the_browser_in_and_the_cookie_stands_for_the_admin() {
+async fn a_login_link_signs_the_page_in_with_a_session_no_other_port_receives() {
     let running = start().await;
-    // Without a session the admin API is closed; a forged cookie changes nothing.
+    // Without a session the admin API is closed; a forged one changes nothing.
     let status = client()
         .get(format!("{}/admin/config", running.base))
         .send()
@@ -139,35 +160,53 @@ async fn a_login_link_signs_the_browser_in_and_the_cookie_stands_for_the_admin()
         .unwrap()
         .status();
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let forged = client()
+    assert_eq!(
+        read_config(&running, "hth_forged").await,
+        StatusCode::FORBIDDEN
+    );
+
+    // A link of the older form leads to the page, which signs in itself: no cookie is set and
+    // the code is not spent on the way.
+    let code = login_code(&running).await;
+    let old = client()
+        .get(format!("{}/ui/login?code={code}&page=models", running.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), StatusCode::SEE_OTHER);
+    assert!(!old.headers().contains_key(header::SET_COOKIE));
+    assert_eq!(
+        old.headers()[header::LOCATION],
+        format!("/ui/#login={code}&page=models").as_str()
+    );
+    assert_eq!(redeem(&running, &code).await.status(), StatusCode::OK);
+
+    let session = sign_in(&running).await;
+    assert_eq!(read_config(&running, &session).await, StatusCode::OK);
+    // What a browser would hand a page on another port — a cookie — is worth nothing.
+    let as_cookie = client()
         .get(format!("{}/admin/config", running.base))
-        .header(header::COOKIE, "hearth_session=hth_forged")
+        .header(header::COOKIE, format!("hearth_session={session}"))
         .send()
         .await
         .unwrap()
         .status();
-    assert_eq!(forged, StatusCode::FORBIDDEN);
+    assert_eq!(as_cookie, StatusCode::FORBIDDEN);
 
-    let cookie = sign_in(&running).await;
-    let config: Value = client()
-        .get(format!("{}/admin/config", running.base))
-        .header(header::COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(config["document"]["defaultAgent"], "public");
-
-    // Writes with the cookie need the UI's own origin.
+    // Writes with the session need the UI's own origin.
     let body = json!({ "path": "defaultAgent", "value": "private" });
-    let (status, _) = set(&running, &cookie, None, body.clone()).await;
+    let (status, _) = set(&running, &session, None, body.clone()).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = set(&running, &cookie, Some("http://evil.example"), body.clone()).await;
+    let (status, _) = set(
+        &running,
+        &session,
+        Some("http://evil.example"),
+        body.clone(),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let own = running.base.clone();
-    let (status, answer) = set(&running, &cookie, Some(&own), body).await;
+    let (status, answer) = set(&running, &session, Some(&own), body).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let saved: Value =
         serde_json::from_str(&std::fs::read_to_string(&running.paths.config_file).unwrap())
@@ -176,14 +215,52 @@ async fn a_login_link_signs_the_browser_in_and_the_cookie_stands_for_the_admin()
 }
 
 #[tokio::test]
+async fn a_sign_out_and_a_rotation_of_the_admin_token_end_sessions() {
+    let running = start().await;
+    let leaving = sign_in(&running).await;
+    let staying = sign_in(&running).await;
+    let sign_out = |session: String| {
+        let base = running.base.clone();
+        async move {
+            client()
+                .delete(format!("{base}/ui/session"))
+                .header("x-hearth-session", session)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(sign_out(leaving.clone()).await, StatusCode::NO_CONTENT);
+    assert_eq!(read_config(&running, &leaving).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        sign_out(leaving).await,
+        StatusCode::UNAUTHORIZED,
+        "signed out once"
+    );
+    assert_eq!(read_config(&running, &staying).await, StatusCode::OK);
+
+    // The session rotates the admin token itself: from then on it is over.
+    let rotated = client()
+        .post(format!("{}/admin/tokens/admin/rotate", running.base))
+        .header("x-hearth-session", &staying)
+        .header(header::ORIGIN, &running.base)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotated.status(), StatusCode::OK);
+    assert_eq!(read_config(&running, &staying).await, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
 async fn an_invalid_edit_names_the_field_and_leaves_the_file_as_it_was() {
     let running = start().await;
-    let cookie = sign_in(&running).await;
+    let session = sign_in(&running).await;
     let before = std::fs::read(&running.paths.config_file).unwrap();
     let own = running.base.clone();
     let (status, answer) = set(
         &running,
-        &cookie,
+        &session,
         Some(&own),
         json!({ "path": "bindings", "value": [{ "agent": "nobody", "match": { "chanel": "x" } }] }),
     )
@@ -210,7 +287,7 @@ async fn an_invalid_edit_names_the_field_and_leaves_the_file_as_it_was() {
     // Where Hearth listens changes only with a restart.
     let (status, answer) = set(
         &running,
-        &cookie,
+        &session,
         Some(&own),
         json!({ "path": "gateway.port", "value": 1234 }),
     )

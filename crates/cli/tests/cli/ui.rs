@@ -3,7 +3,9 @@
 //! services: the dashboard shows the backend up and the model resident, switching the model
 //! from the UI changes what `/v1/chat/completions` answers with, an edited binding and the UI's
 //! simulator agree with `hearth route simulate`, and an invalid edit shows the server's message
-//! next to the field while the file on disk stays as it was. Screenshots are kept in
+//! next to the field while the file on disk stays as it was. The browser signs in the way
+//! `hearth open` leads it (the opener gets a page only the user can read, never the code
+//! itself), holds its session in the tab and loses it on sign-out. Screenshots are kept in
 //! `target/tmp/ui-screenshots/`.
 
 use std::process::{Command, Stdio};
@@ -62,11 +64,48 @@ fn the_dashboard_switches_models_and_edits_bindings_and_policy_in_a_real_browser
 
     let link = hearth.run(&["open", "--print"]);
     link.assert_code(0);
-    let login = link.raw_stdout.trim().to_owned();
     assert!(
-        login.starts_with(&format!("http://127.0.0.1:{gateway}/ui/login?code=")),
+        link.raw_stdout
+            .starts_with(&format!("http://127.0.0.1:{gateway}/ui/#login=hth_")),
         "{link}"
     );
+    // `hearth open` with an opener that writes down what it was given, as any process could
+    // read it in `ps`: a file of the user's, not the code.
+    let bin = hearth.root().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let argv = hearth.root().join("opener-argv");
+    let opener = bin.join(if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    });
+    std::fs::write(
+        &opener,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", argv.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&opener, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let opened = hearth
+        .command(&["open"])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(opened.status.success(), "{opened:?}");
+    let given = std::fs::read_to_string(&argv).unwrap();
+    assert!(
+        !given.contains("hth_") && !given.contains("login="),
+        "{given}"
+    );
+    let page = std::path::PathBuf::from(given.trim());
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&page).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "{}", page.display());
+    let login = format!("file://{}", page.display());
 
     let shots = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots");
     let result_file = hearth.root().join("ui-result.json");
@@ -96,6 +135,17 @@ fn the_dashboard_switches_models_and_edits_bindings_and_policy_in_a_real_browser
         String::from_utf8_lossy(&run.stderr)
     );
     assert_eq!(result["pageErrors"], json!([]), "the page threw: {result}");
+
+    // The session the page held is over once the user signed out.
+    assert_eq!(result["signedOut"], true, "{result}");
+    let session = result["session"].as_str().unwrap();
+    let after = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
+        .arg(format!("x-hearth-session: {session}"))
+        .arg(format!("http://127.0.0.1:{gateway}/admin/config"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&after.stdout), "403");
 
     // The switch made from the UI is what the gateway answers with.
     let (status, headers, body) = chat(gateway, &token, None);

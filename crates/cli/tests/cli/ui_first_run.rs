@@ -68,7 +68,7 @@ fn a_first_run_offers_what_this_machine_has_and_the_models_page_edits_providers_
     );
     let login = login_link(&hearth, &log);
     assert!(
-        login.starts_with(&format!("http://127.0.0.1:{gateway}/ui/login?code=")),
+        login.starts_with(&format!("http://127.0.0.1:{gateway}/ui/#login=hth_")),
         "{login}"
     );
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots");

@@ -96,6 +96,7 @@ pub fn router(gateway: Gateway) -> Router {
         .route("/ui", get(ui::root))
         .route("/ui/", get(ui::index))
         .route("/ui/login", get(ui::login))
+        .route("/ui/session", post(ui::sign_in).delete(ui::sign_out))
         .route("/ui/{*path}", get(ui::file))
         .layer(axum::middleware::from_fn_with_state(
             gateway.clone(),
@@ -116,7 +117,7 @@ async fn admin_from_this_machine(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let path = request.uri().path();
-    let guarded = path.starts_with("/admin/") || path == "/ui/login";
+    let guarded = path.starts_with("/admin/") || path == "/ui/login" || path == "/ui/session";
     let peer = request
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -167,10 +168,10 @@ async fn refuse_oversized(
     next.run(request).await
 }
 
-/// The UI's session cookie stands for the admin token on `/admin/*`: a request that carries a
-/// valid session and no `Authorization` header is let in as the admin. A write so made must
-/// come from the UI's own page (an `Origin` equal to the loopback host it was sent to), so no
-/// other page can act with the user's session even where SameSite would not stop it.
+/// The UI's session (the `x-hearth-session` header, see `session.rs`) stands for the admin
+/// token on `/admin/*`: a request that carries a valid session and no `Authorization` header
+/// is let in as the admin. A write so made must also come from the UI's own page (an `Origin`
+/// equal to the loopback host it was sent to).
 async fn browser_session(
     axum::extract::State(gateway): axum::extract::State<Gateway>,
     mut request: axum::extract::Request,
@@ -181,12 +182,13 @@ async fn browser_session(
         response::IntoResponse,
     };
     let headers = request.headers();
+    let admin = gateway.runtime().admin_token.clone();
     let session = (request.uri().path().starts_with("/admin/")
         && !headers.contains_key(header::AUTHORIZATION)
         && !headers.contains_key("x-api-key"))
-    .then(|| crate::session::from_cookies(headers))
+    .then(|| crate::session::from_headers(headers))
     .flatten()
-    .filter(|session| gateway.sessions().valid(session));
+    .filter(|session| gateway.sessions().valid(session, admin.expose()));
     if session.is_some() {
         let write = !matches!(*request.method(), Method::GET | Method::HEAD);
         if write {
@@ -197,8 +199,8 @@ async fn browser_session(
                 return crate::error::GatewayError::ForeignOrigin.into_response();
             }
         }
-        let token = gateway.runtime().admin_token.expose().clone();
-        if let Ok(value) = axum::http::HeaderValue::from_str(&format!("Bearer {token}")) {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&format!("Bearer {}", admin.expose()))
+        {
             request.headers_mut().insert(header::AUTHORIZATION, value);
         }
     }

@@ -270,12 +270,12 @@ pub fn document() -> Value {
         "info": {
             "title": "Hearth admin API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Needs the admin token (Authorization: Bearer) or the UI's session cookie, and a loopback Host.",
+            "description": "Needs the admin token (Authorization: Bearer) or the UI's session (the `x-hearth-session` header, from `POST /ui/session`), and a loopback Host and peer.",
         },
         "components": {
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer" },
-                "session": { "type": "apiKey", "in": "cookie", "name": crate::session::COOKIE },
+                "session": { "type": "apiKey", "in": "header", "name": crate::session::HEADER },
             },
         },
         "paths": paths,

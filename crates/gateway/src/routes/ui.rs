@@ -1,5 +1,6 @@
 //! The web UI at `/ui/`: the files of `ui/` embedded at build time (see build.rs), and
-//! `/ui/login`, which turns a one-time code from `hearth open` into a session cookie.
+//! `/ui/session`, which turns a one-time code from `hearth open` into a session the page holds
+//! (see `session.rs`).
 
 use axum::{
     extract::{Path, Query, State},
@@ -8,7 +9,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use crate::{auth::is_loopback_host, session::COOKIE, state::Gateway};
+use crate::{auth::is_loopback_host, session, state::Gateway};
 
 include!(concat!(env!("OUT_DIR"), "/ui_assets.rs"));
 
@@ -123,47 +124,76 @@ const PAGES: [&str; 6] = [
     "general",
 ];
 
-/// `GET /ui/login?code=…`: a valid code becomes a session cookie and the dashboard.
-pub async fn login(
+/// `GET /ui/login?code=…`, the form of older links: on to `/ui/#login=…`, where the page
+/// signs in. The code itself is not spent here, and no cookie is set.
+pub async fn login(headers: HeaderMap, Query(login): Query<Login>) -> Response {
+    if !is_loopback_host(&headers) {
+        return foreign_host();
+    }
+    let code: String = login
+        .code
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+        .collect();
+    let page = login
+        .page
+        .as_deref()
+        .filter(|page| PAGES.contains(page))
+        .unwrap_or("dashboard");
+    let mut response = Redirect::to(&format!("/ui/#login={code}&page={page}")).into_response();
+    harden(&mut response);
+    response
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignIn {
+    code: String,
+}
+
+fn signed_out(message: &'static str) -> Response {
+    let body = serde_json::json!({ "error": {
+        "message": message,
+        "type": "authentication_error",
+        "code": "invalid_login_code",
+    }});
+    (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+}
+
+/// `POST /ui/session` `{"code": …}`: a valid one-time code becomes a session, in the body of
+/// the answer (`{"session", "idleSeconds", "lifetimeSeconds"}`), for the page to keep and send
+/// in `x-hearth-session`.
+pub async fn sign_in(
     State(gateway): State<Gateway>,
     headers: HeaderMap,
-    Query(login): Query<Login>,
+    axum::Json(sign_in): axum::Json<SignIn>,
 ) -> Response {
     if !is_loopback_host(&headers) {
         return foreign_host();
     }
-    let session = login
-        .code
-        .as_deref()
-        .and_then(|code| gateway.sessions().redeem(code));
-    let mut response = match session {
-        Some(session) => {
-            let page = login
-                .page
-                .as_deref()
-                .filter(|page| PAGES.contains(page))
-                .unwrap_or("dashboard");
-            let mut response = Redirect::to(&format!("/ui/#/{page}")).into_response();
-            if let Ok(cookie) = HeaderValue::from_str(&format!(
-                "{COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/"
-            )) {
-                response.headers_mut().insert(header::SET_COOKIE, cookie);
-            }
-            response
-        }
-        None => {
-            let mut response = (
-                StatusCode::UNAUTHORIZED,
-                "<!doctype html><title>Hearth</title><p>This login link is used up or has expired. Run <code>hearth open</code> for a new one.</p>",
-            )
-                .into_response();
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            );
-            response
-        }
+    let admin = gateway.runtime().admin_token.expose().clone();
+    let mut response = match gateway.sessions().redeem(&sign_in.code, &admin) {
+        Some(token) => axum::Json(serde_json::json!({
+            "session": token,
+            "idleSeconds": session::IDLE.as_secs(),
+            "lifetimeSeconds": session::LIFETIME.as_secs(),
+        }))
+        .into_response(),
+        None => signed_out(
+            "This login link is used up or has expired. Run `hearth open` for a new one.",
+        ),
     };
     harden(&mut response);
     response
+}
+
+/// `DELETE /ui/session`: signs the session in `x-hearth-session` out (204), 401 when there
+/// is no such session.
+pub async fn sign_out(State(gateway): State<Gateway>, headers: HeaderMap) -> Response {
+    let ended = session::from_headers(&headers).is_some_and(|token| gateway.sessions().end(&token));
+    if ended {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        signed_out("This browser is not signed in.")
+    }
 }
