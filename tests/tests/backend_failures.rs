@@ -253,3 +253,129 @@ async fn a_backend_answering_garbage_or_an_error_status_is_a_502_with_a_message(
         }
     }
 }
+
+/// A backend answering `status` with a JSON body of `megabytes` MB, sent as it goes (no
+/// `Content-Length`: the end is the end of the connection), that writes down how many bytes it
+/// got out before the other side hung up.
+const HUGE_SERVER: &str = r#"
+import http.server, sys
+port, status, megabytes, report = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+class Huge(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        written = 0
+        try:
+            start = b'{"error": {"message": "out of memory", "padding": "'
+            self.wfile.write(start)
+            written += len(start)
+            block = b"x" * 65536
+            while written < megabytes * 1000000:
+                self.wfile.write(block)
+                written += len(block)
+            self.wfile.write(b'"}}')
+        except OSError:
+            pass
+        with open(report, "w") as out:
+            out.write(str(written))
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), Huge).serve_forever()
+"#;
+
+/// A backend answering with hundreds of megabytes, as an error or as an answer, is not read
+/// whole: Hearth reads the start of an error (its message is there) and at most its limit of an
+/// answer, hangs up, and says which limit in a 502.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_answer_of_hundreds_of_megabytes_is_cut_off_with_a_502_naming_the_limit() {
+    const MEGABYTES: u64 = 300;
+    for (status, expected) in [
+        (500, ["answered HTTP 500", "out of memory"]),
+        (200, ["sent more than 64 MiB for a whole answer", "limit"]),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let report = dir.path().join("written");
+        let port = free_port();
+        let mut child = Command::new(provisioned("HEARTH_TEST_PYTHON"))
+            .args(["-c", HUGE_SERVER, &port.to_string(), &status.to_string()])
+            .arg(MEGABYTES.to_string())
+            .arg(&report)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let base = format!("http://127.0.0.1:{port}/v1");
+        let hearth = Hearth::start(|dir| two_agents(&base, dir)).await;
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/chat/completions", hearth.base))
+            .bearer_auth(APP_TOKEN)
+            .json(&json!({ "model": "small", "messages": [{ "role": "user", "content": "hi" }] }))
+            .send()
+            .await
+            .unwrap();
+        let code = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(code, 502, "backend {status}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            expected.iter().all(|part| message.contains(part)),
+            "backend {status}: {message}"
+        );
+        assert!(message.len() < 1000, "backend {status}: {message}");
+        // The backend found the other side gone long before its last byte.
+        let mut written = None;
+        for _ in 0..200 {
+            written = std::fs::read_to_string(&report)
+                .ok()
+                .filter(|text| !text.is_empty());
+            if written.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let written: u64 = written.unwrap().parse().unwrap();
+        assert!(
+            written < 100 * 1_000_000,
+            "backend {status}: Hearth read {written} bytes"
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// A caller is told the provider cannot be reached, not where it is: the address is the
+/// admin's (it is in the configuration and the log).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_is_not_there_is_named_but_its_address_is_not_shown() {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}/v1");
+    let hearth = Hearth::start(|dir| two_agents(&base, dir)).await;
+    for stream in [false, true] {
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/chat/completions", hearth.base))
+            .bearer_auth(APP_TOKEN)
+            .json(&json!({
+                "model": "small",
+                "messages": [{ "role": "user", "content": "hi" }],
+                "stream": stream
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 503);
+        let text = response.text().await.unwrap();
+        assert!(
+            text.contains("cannot connect to provider `llama`"),
+            "{text}"
+        );
+        assert!(!text.contains(&port.to_string()), "{text}");
+    }
+}

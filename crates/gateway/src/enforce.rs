@@ -264,6 +264,10 @@ fn capped(arguments: &str) -> String {
     )
 }
 const MAX_CALLS: usize = 256;
+/// What the deltas of one call may hold while its name is still arriving (a name is a few
+/// dozen bytes): a call whose name has not ended by then is refused, so a backend cannot make
+/// the filter keep its stream in memory.
+const MAX_HELD_BYTES: usize = 16 * 1024;
 /// The key of a choice's legacy `function_call` (the pre-`tools` API), which has no index.
 const LEGACY: u32 = u32::MAX;
 
@@ -284,6 +288,8 @@ struct StreamedCall {
     name: String,
     arguments: String,
     state: CallState,
+    /// The size of the deltas held while [`CallState::Pending`].
+    held_bytes: usize,
 }
 
 impl StreamedCall {
@@ -373,6 +379,7 @@ impl StreamFilter {
                 name: String::new(),
                 arguments: String::new(),
                 state: CallState::Pending(Vec::new()),
+                held_bytes: 0,
             });
             self.current.insert((choice, index), self.calls.len() - 1);
         }
@@ -395,10 +402,21 @@ impl StreamFilter {
                 if call.id.is_none() {
                     call.id = id.map(str::to_owned);
                 }
-                if let (Some(part), CallState::Pending(_)) = (&name, &call.state) {
-                    call.name.push_str(part);
-                }
                 let arguments = function.arguments.unwrap_or_default();
+                if let CallState::Pending(_) = call.state {
+                    call.held_bytes += name.as_ref().map_or(0, String::len)
+                        + arguments.len()
+                        + delta.id.as_ref().map_or(0, String::len)
+                        + 16;
+                    if call.held_bytes > MAX_HELD_BYTES {
+                        // Refused unseen; the audit log keeps the name's start.
+                        call.state = CallState::Denied;
+                        continue;
+                    }
+                    if let Some(part) = &name {
+                        call.name.push_str(part);
+                    }
+                }
                 call.append_arguments(&arguments);
                 match &mut call.state {
                     CallState::Pending(held) => {
@@ -498,6 +516,7 @@ impl StreamFilter {
                     } else {
                         CallState::Denied
                     },
+                    held_bytes: 0,
                 });
                 self.current.insert((choice, LEGACY), self.calls.len() - 1);
                 self.calls.len() - 1
@@ -535,7 +554,12 @@ impl StreamFilter {
             .map(|call| {
                 let mut record = audit.record(&policy.decide(&call.name), &call.arguments);
                 record.allowed = matches!(call.state, CallState::Allowed(_));
-                if call.name.trim().is_empty() {
+                if call.held_bytes > MAX_HELD_BYTES {
+                    record.rule = format!(
+                        "refused: its name did not end within {} KiB",
+                        MAX_HELD_BYTES / 1024
+                    );
+                } else if call.name.trim().is_empty() {
                     record.rule = "refused: the call has no tool name".to_owned();
                 } else if !record.allowed && matches!(call.state, CallState::Pending(_)) {
                     record.rule =
@@ -731,6 +755,59 @@ mod tests {
             error.to_string().contains("`function_call` names `bash`"),
             "{error}"
         );
+    }
+
+    /// A backend that sends a call's name forever (never an argument) cannot make the filter
+    /// hold the stream: past the limit the call is refused unseen (what follows on its index
+    /// is another call, refused the same way, and there are at most `MAX_CALLS`), and the
+    /// audit log says why.
+    #[test]
+    fn a_call_whose_name_never_ends_is_refused_not_held() {
+        let policy = public_policy();
+        let mut filter = StreamFilter::default();
+        let part = "x".repeat(1024);
+        let mut sent = Vec::new();
+        for _ in 0..1000 {
+            let mut piece = chunk(
+                json!({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"name": part}}]}}]}),
+            );
+            filter.filter(&policy, &mut piece);
+            sent.append(&mut piece.choices[0].delta.tool_calls);
+        }
+        let mut end =
+            chunk(json!({"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}));
+        filter.filter(&policy, &mut end);
+        sent.append(&mut end.choices[0].delta.tool_calls);
+        // Only the last call, whose name ended (with the answer) within the limit, is passed on.
+        let names: Vec<usize> = sent
+            .iter()
+            .filter_map(|delta| delta.function.as_ref()?.name.as_ref().map(String::len))
+            .collect();
+        assert_eq!(names.len(), 1);
+        assert!(names[0] < MAX_HELD_BYTES);
+        let held: usize = filter
+            .calls
+            .iter()
+            .map(|call| match &call.state {
+                CallState::Pending(held) => held.len(),
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(held, 0);
+        assert!(filter.calls[0].name.len() <= MAX_HELD_BYTES);
+        let audit = AuditContext {
+            activity: None,
+            agent: "public".to_owned(),
+            client: None,
+            request_id: "req_1".to_owned(),
+            workspace: PathBuf::from("/nowhere"),
+        };
+        let records = filter.records(&policy, &audit);
+        assert!(records.len() > 1 && records.len() <= MAX_CALLS);
+        for record in &records[..records.len() - 1] {
+            assert!(!record.allowed);
+            assert_eq!(record.rule, "refused: its name did not end within 16 KiB");
+        }
     }
 
     #[test]

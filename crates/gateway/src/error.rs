@@ -106,6 +106,9 @@ impl GatewayError {
             GatewayError::Backend(crate::providers::BackendError::Connect { .. }) => {
                 "backend_unavailable"
             }
+            GatewayError::Backend(crate::providers::BackendError::TooLarge { .. }) => {
+                "backend_answer_too_large"
+            }
             GatewayError::Backend(_) => "backend_error",
         }
     }

@@ -316,6 +316,7 @@ fn backend_kind(error: &BackendError) -> &'static str {
         BackendError::Timeout { .. } => "timeout",
         BackendError::Translate { .. } => "translate",
         BackendError::Unsupported { .. } => "unsupported",
+        BackendError::TooLarge { .. } => "too_large",
     }
 }
 

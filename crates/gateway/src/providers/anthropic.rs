@@ -94,8 +94,13 @@ impl AnthropicMessages {
     ) -> Result<ChatCompletionResponse, BackendError> {
         let request = self.request(request, params, false)?;
         let response = self.endpoint.send(request).await?;
-        let answer: MessagesResponse =
-            super::read_json(&self.endpoint.provider, response, "Anthropic message JSON").await?;
+        let answer: MessagesResponse = super::read_json(
+            &self.endpoint.provider,
+            response,
+            "Anthropic message JSON",
+            super::WHOLE_ANSWER,
+        )
+        .await?;
         Ok(messages_response_to_openai(answer, &completion_ids()))
     }
 
@@ -126,10 +131,7 @@ impl AnthropicMessages {
             .endpoint
             .send(self.build(reqwest::Method::GET, "/models"))
             .await?;
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| self.endpoint.connect_error(&error))?;
+        let body = self.endpoint.read(response, super::MODEL_LIST).await?;
         let list: Value = from_json(&body).map_err(|error| BackendError::Garbage {
             provider: self.provider(),
             what: "model list",

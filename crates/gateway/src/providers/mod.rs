@@ -40,12 +40,10 @@ pub type ChunkStream =
 /// words a user can act on; they never include a key or a full payload.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
-    #[error("cannot connect to provider `{provider}` at {url}: {detail}")]
-    Connect {
-        provider: String,
-        url: String,
-        detail: String,
-    },
+    /// The provider's URL is not in the message, which any caller may read: the admin has it
+    /// in the configuration, and the log has it.
+    #[error("cannot connect to provider `{provider}`: {detail}")]
+    Connect { provider: String, detail: String },
     #[error("provider `{provider}` answered HTTP {status}: {message}")]
     Status {
         provider: String,
@@ -75,6 +73,71 @@ pub enum BackendError {
     },
     #[error("provider `{provider}` speaks `{api}`, which this gateway cannot reach yet")]
     Unsupported { provider: String, api: &'static str },
+    #[error(
+        "provider `{provider}` sent more than {} MiB for {}, Hearth's limit; the answer was dropped",
+        limit.bytes / (1024 * 1024),
+        limit.what
+    )]
+    TooLarge { provider: String, limit: Limit },
+}
+
+/// How much Hearth reads of one backend answer: a backend is not trusted to be small, and one
+/// answering with hundreds of megabytes must not take the gateway's memory with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub bytes: usize,
+    /// What is read ("a whole answer"), as the error names it.
+    pub what: &'static str,
+}
+
+/// A whole (not streamed) answer: chat, embeddings, a response.
+pub const WHOLE_ANSWER: Limit = Limit {
+    bytes: 64 * 1024 * 1024,
+    what: "a whole answer",
+};
+/// A list of models (`/v1/models`, `/api/tags`, `/api/ps`) or a version.
+pub const MODEL_LIST: Limit = Limit {
+    bytes: 8 * 1024 * 1024,
+    what: "a model list",
+};
+/// Of an error answer only this much is read: its message is at the start, the rest is dropped
+/// unread.
+pub const ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// Reads `response`'s body up to `limit` bytes: `Ok(None)` when it is longer (said by its
+/// `Content-Length`, before a byte is read, or found while reading, which stops there).
+pub(crate) async fn read_at_most(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
+/// The first `limit` bytes of `response`'s body (all of it when shorter); a body cut short
+/// gives what came.
+async fn read_prefix(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = limit - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= limit {
+            break;
+        }
+    }
+    body
 }
 
 impl Endpoint {
@@ -89,11 +152,22 @@ impl Endpoint {
         }
     }
 
+    /// The body of a successful answer, read up to `limit`: a body cut short is
+    /// [`BackendError::Truncated`], a longer one [`BackendError::TooLarge`].
+    pub(crate) async fn read(
+        &self,
+        response: reqwest::Response,
+        limit: Limit,
+    ) -> Result<Vec<u8>, BackendError> {
+        read_body(&self.provider, response, limit).await
+    }
+
     pub(crate) fn connect_error(&self, error: &reqwest::Error) -> BackendError {
+        let detail = openai::describe(error);
+        tracing::info!(provider = %self.provider, url = %self.base_url, %detail, "cannot connect");
         BackendError::Connect {
             provider: self.provider.clone(),
-            url: self.base_url.clone(),
-            detail: openai::describe(error),
+            detail,
         }
     }
 
@@ -125,7 +199,7 @@ impl Endpoint {
             return Ok(response);
         }
         let status = response.status().as_u16();
-        let body = response.bytes().await.unwrap_or_default();
+        let body = read_prefix(response, ERROR_BODY_BYTES).await;
         Err(BackendError::Status {
             provider: self.provider.clone(),
             status,
@@ -374,18 +448,35 @@ pub(crate) fn converted_stream<C: ChunkConverter>(
     }))
 }
 
-/// A whole JSON answer of `what` ("Anthropic message JSON").
+/// The body of `provider`'s successful answer, read up to `limit`.
+pub(crate) async fn read_body(
+    provider: &str,
+    response: reqwest::Response,
+    limit: Limit,
+) -> Result<Vec<u8>, BackendError> {
+    match read_at_most(response, limit.bytes).await {
+        Ok(Some(body)) => Ok(body),
+        Ok(None) => Err(BackendError::TooLarge {
+            provider: provider.to_owned(),
+            limit,
+        }),
+        Err(error) => {
+            tracing::debug!(%provider, detail = %openai::describe(&error), "answer cut short");
+            Err(BackendError::Truncated {
+                provider: provider.to_owned(),
+            })
+        }
+    }
+}
+
+/// A whole JSON answer of `what` ("Anthropic message JSON"), read up to `limit`.
 pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
     provider: &str,
     response: reqwest::Response,
     what: &'static str,
+    limit: Limit,
 ) -> Result<T, BackendError> {
-    let body = response
-        .bytes()
-        .await
-        .map_err(|error| BackendError::Truncated {
-            provider: format!("{provider} ({})", openai::describe(&error)),
-        })?;
+    let body = read_body(provider, response, limit).await?;
     hearth_protocol::from_json(&body).map_err(|error| BackendError::Garbage {
         provider: provider.to_owned(),
         what,

@@ -76,18 +76,13 @@ impl Ollama {
         self.endpoint.send(request).await
     }
 
-    /// The whole body of a successful answer.
-    async fn body(&self, response: reqwest::Response) -> Result<Vec<u8>, BackendError> {
-        match response.bytes().await {
-            Ok(bytes) => Ok(bytes.to_vec()),
-            Err(error) => {
-                let (provider, detail) = (&self.endpoint.provider, describe(&error));
-                tracing::debug!(%provider, %detail, "Ollama body cut short");
-                Err(BackendError::Truncated {
-                    provider: self.provider(),
-                })
-            }
-        }
+    /// The whole body of a successful answer, up to `limit`.
+    async fn body(
+        &self,
+        response: reqwest::Response,
+        limit: super::Limit,
+    ) -> Result<Vec<u8>, BackendError> {
+        self.endpoint.read(response, limit).await
     }
 
     /// One JSON object of a non-streamed answer. An `{"error": ...}` in its place, after a
@@ -98,7 +93,7 @@ impl Ollama {
         response: reqwest::Response,
         what: &'static str,
     ) -> Result<T, BackendError> {
-        let body = self.body(response).await?;
+        let body = self.body(response, super::WHOLE_ANSWER).await?;
         let text = std::str::from_utf8(&body).map_err(|error| BackendError::Garbage {
             provider: self.provider(),
             what,
@@ -119,7 +114,7 @@ impl Ollama {
         what: &'static str,
     ) -> Result<T, BackendError> {
         let response = self.send(self.request(reqwest::Method::GET, path)).await?;
-        let body = self.body(response).await?;
+        let body = self.body(response, super::MODEL_LIST).await?;
         from_json(&body).map_err(|error| self.garbage(what, &error))
     }
 

@@ -49,10 +49,6 @@ impl OpenAiCompletions {
         self.endpoint.request(reqwest::Method::GET, path)
     }
 
-    fn connect_error(&self, error: &reqwest::Error) -> BackendError {
-        self.endpoint.connect_error(error)
-    }
-
     async fn send(
         &self,
         request: reqwest::RequestBuilder,
@@ -71,12 +67,7 @@ impl OpenAiCompletions {
         let response = self
             .send(self.post("/chat/completions").json(&request))
             .await?;
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| BackendError::Truncated {
-                provider: format!("{} ({})", self.provider(), describe(&error)),
-            })?;
+        let body = self.endpoint.read(response, super::WHOLE_ANSWER).await?;
         from_json(&body).map_err(|error| BackendError::Garbage {
             provider: self.provider(),
             what: "chat completion JSON",
@@ -186,10 +177,7 @@ impl OpenAiCompletions {
         request: &EmbeddingsRequest,
     ) -> Result<EmbeddingsResponse, BackendError> {
         let response = self.send(self.post("/embeddings").json(request)).await?;
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| self.connect_error(&error))?;
+        let body = self.endpoint.read(response, super::WHOLE_ANSWER).await?;
         from_json(&body).map_err(|error| BackendError::Garbage {
             provider: self.provider(),
             what: "embeddings JSON",
@@ -199,10 +187,7 @@ impl OpenAiCompletions {
 
     pub async fn list_models(&self) -> Result<Vec<String>, BackendError> {
         let response = self.send(self.get("/models")).await?;
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| self.connect_error(&error))?;
+        let body = self.endpoint.read(response, super::MODEL_LIST).await?;
         let list: ModelList = from_json(&body).map_err(|error| BackendError::Garbage {
             provider: self.provider(),
             what: "model list",
@@ -252,6 +237,11 @@ pub(crate) fn describe(error: &reqwest::Error) -> String {
         let mut text = error.to_string();
         if let Some(source) = std::error::Error::source(error) {
             text = format!("{text}: {source}");
+        }
+        // Where the provider is, is the admin's to know, not every caller's.
+        if let Some(url) = error.url() {
+            text = text.replace(&format!(" for url ({url})"), "");
+            text = text.replace(url.as_str(), "the provider");
         }
         shorten(&text, 200)
     }

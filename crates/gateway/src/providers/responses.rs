@@ -79,8 +79,13 @@ impl OpenAiResponses {
     ) -> Result<ChatCompletionResponse, BackendError> {
         let request = self.request(request, params, false)?;
         let response = self.endpoint.send(request).await?;
-        let answer: Response =
-            super::read_json(&self.endpoint.provider, response, "Responses JSON").await?;
+        let answer: Response = super::read_json(
+            &self.endpoint.provider,
+            response,
+            "Responses JSON",
+            super::WHOLE_ANSWER,
+        )
+        .await?;
         if let Some(error) = &answer.error {
             return Err(BackendError::MidStream {
                 provider: self.provider(),
