@@ -196,6 +196,7 @@ async fn handle(
             .conversation,
         None => Vec::new(),
     };
+    within_limit(&gateway.runtime(), &request, &history, body.len())?;
     let canonical =
         responses_request_to_openai(&request, &history).map_err(GatewayError::untranslatable)?;
     let streamed = request.stream == Some(true);
@@ -266,6 +267,34 @@ async fn handle(
         }
     };
     Ok(super::streamed(out_headers, "text/event-stream", sse))
+}
+
+/// A conversation from `previous_response_id` is a request as large as if the client had sent
+/// it whole, and is held to the same limit (`gateway.bodyLimitMiB`): otherwise a chain grows
+/// one stored file, and what every turn loads and sends, without bound.
+fn within_limit(
+    runtime: &Runtime,
+    request: &ResponsesRequest,
+    history: &[InputItem],
+    body: usize,
+) -> Result<(), GatewayError> {
+    let Some(previous) = request.previous_response_id.as_deref() else {
+        return Ok(());
+    };
+    let limit = runtime.config.gateway.body_limit_bytes;
+    let size = serde_json::to_vec(history).map_or(usize::MAX, |bytes| bytes.len()) + body;
+    if size <= limit {
+        return Ok(());
+    }
+    const MIB: f64 = 1024.0 * 1024.0;
+    Err(GatewayError::BadRequest {
+        message: format!(
+            "the conversation up to `{previous}` with this input is {:.1} MiB, over the limit of {} MiB for a request (`gateway.bodyLimitMiB`): start a new conversation, or send a shorter one without `previous_response_id`",
+            size as f64 / MIB,
+            limit / (1024 * 1024)
+        ),
+        code: "conversation_too_large",
+    })
 }
 
 /// Where a finished response goes, if anywhere.
