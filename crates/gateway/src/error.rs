@@ -28,6 +28,9 @@ pub enum GatewayError {
     ToolDenied { message: String },
     #[error("{message}")]
     ModelNotFound { message: String },
+    /// The caller may not use the model (anonymous and cloud, or outside the agent's `models`).
+    #[error("{message}")]
+    ModelNotAllowed { message: String },
     #[error("{message}")]
     ContextTooLong { message: String },
     /// The model's service is not running (exclusive residency unloaded it).
@@ -64,7 +67,8 @@ impl GatewayError {
             GatewayError::AdminOnly
             | GatewayError::ForeignHost
             | GatewayError::ForeignOrigin
-            | GatewayError::ToolDenied { .. } => StatusCode::FORBIDDEN,
+            | GatewayError::ToolDenied { .. }
+            | GatewayError::ModelNotAllowed { .. } => StatusCode::FORBIDDEN,
             GatewayError::NotFound(_) | GatewayError::ModelNotFound { .. } => StatusCode::NOT_FOUND,
             GatewayError::BadRequest { .. } | GatewayError::ContextTooLong { .. } => {
                 StatusCode::BAD_REQUEST
@@ -96,6 +100,7 @@ impl GatewayError {
             GatewayError::NotFound(_) => "not_found",
             GatewayError::BadRequest { code, .. } => code,
             GatewayError::ToolDenied { .. } => "tool_denied",
+            GatewayError::ModelNotAllowed { .. } => "model_not_allowed",
             GatewayError::ModelNotFound { .. } => "model_not_found",
             GatewayError::ContextTooLong { .. } => "context_length_exceeded",
             GatewayError::NotResident { .. } => "model_not_resident",
@@ -119,7 +124,8 @@ impl GatewayError {
             GatewayError::AdminOnly
             | GatewayError::ForeignHost
             | GatewayError::ForeignOrigin
-            | GatewayError::ToolDenied { .. } => "permission_error",
+            | GatewayError::ToolDenied { .. }
+            | GatewayError::ModelNotAllowed { .. } => "permission_error",
             GatewayError::NotFound(_)
             | GatewayError::BadRequest { .. }
             | GatewayError::ModelNotFound { .. }

@@ -82,22 +82,47 @@ pub fn route_caller(config: &Config, caller: &Caller, headers: &HeaderMap) -> Ro
 
 /// The model a request names: empty, `default` or `auto` mean the agent's model (its own, else
 /// the primary, else the one model configured — `Config::agent_model`); otherwise an alias, a
-/// `provider/model-id` reference, or a bare model id that exactly one provider lists.
+/// `provider/model-id` reference, or a bare model id that exactly one provider lists. A model
+/// the configuration does not name is refused unless its provider has `anyModel` (naming one
+/// would load it); then the caller must be allowed it (`Config::may_use`: anonymous callers
+/// reach local models only, an agent its `models`). The admin may use any.
 pub fn choose_model(
     config: &Config,
     route: &Route,
+    caller: &Caller,
     requested: &str,
 ) -> Result<ModelRef, GatewayError> {
     let requested = requested.trim();
-    if requested.is_empty() || matches!(requested, "default" | "auto") {
-        return route
+    let target = if requested.is_empty() || matches!(requested, "default" | "auto") {
+        route
             .model
             .clone()
             .ok_or_else(|| GatewayError::ModelNotFound {
                 message: no_default_model(config, &route.agent),
-            });
+            })?
+    } else {
+        resolve_named_model(config, requested)?
+    };
+    let open = config
+        .providers
+        .get(&target.provider)
+        .is_some_and(|provider| provider.any_model);
+    if !open && !config.names_model(&target) {
+        return Err(GatewayError::ModelNotFound {
+            message: format!(
+                "unknown model: `{target}` is not a model Hearth is configured with; add it to `providers.{}.models`, or set `providers.{}.anyModel` to let requests name any model of it",
+                target.provider, target.provider
+            ),
+        });
     }
-    resolve_named_model(config, requested)
+    if !matches!(caller, Caller::Admin) {
+        config
+            .may_use(&route.agent, matches!(caller, Caller::Anonymous), &target)
+            .map_err(|refused| GatewayError::ModelNotAllowed {
+                message: refused.to_string(),
+            })?;
+    }
+    Ok(target)
 }
 
 /// Why `default` names no model, and the command that fixes it.
@@ -251,7 +276,7 @@ fn prepare_labelled(
             code: "invalid_request",
         });
     }
-    let target = choose_model(config, &route, &request.model)?;
+    let target = choose_model(config, &route, caller, &request.model)?;
     let provider =
         config
             .providers

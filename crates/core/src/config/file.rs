@@ -97,9 +97,14 @@ pub struct ProviderFile {
     /// A secret reference (`keychain:NAME` or `env:NAME`), never the key itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key: Option<String>,
-    /// The models this provider serves. Empty means "whatever the backend lists".
+    /// The models this provider serves. A request can name only these (and the models the
+    /// configuration names: aliases, the primary, agents' models), unless `anyModel` is set.
     #[serde(default)]
     pub models: Vec<ModelFile>,
+    /// Let requests name any model id of this provider, listed or not (an Ollama with many
+    /// models pulled): off by default, since a named model is loaded and kept resident.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub any_model: bool,
 }
 
 /// Input modalities a model accepts.
@@ -195,6 +200,12 @@ pub struct AgentFile {
     /// The agent's own fallback chain; the global one when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallbacks: Option<Vec<String>>,
+    /// The models the agent's callers may name: aliases, `provider/model-id` references and
+    /// `provider/*` (every model of a provider); its own model and fallbacks always count.
+    /// Absent: every model of a local provider, and the cloud models the configuration names
+    /// as defaults (the primary, the fallbacks, the agent's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub models: Option<Vec<String>>,
     /// Which tools the agent's models may see and call.
     #[serde(default)]
     pub tools: ToolsFile,

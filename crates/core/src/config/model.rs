@@ -61,6 +61,88 @@ impl Config {
             .sum()
     }
 
+    /// Whether a caller routed to `agent` may use `target`: anonymous callers only local
+    /// models; an agent with `models` only those (and its own model and fallbacks); one
+    /// without, local models and the cloud models the configuration names as defaults (the
+    /// primary, the global fallbacks, its own model and fallbacks).
+    pub fn may_use(
+        &self,
+        agent: &str,
+        anonymous: bool,
+        target: &ModelRef,
+    ) -> Result<(), ModelRefused> {
+        let local = self
+            .providers
+            .get(&target.provider)
+            .is_some_and(Provider::is_local);
+        if anonymous && !local {
+            return Err(ModelRefused::AnonymousCloud {
+                model: target.to_string(),
+            });
+        }
+        let Some((index, agent)) = self.agents.iter().enumerate().find(|(_, a)| a.id == agent)
+        else {
+            return Ok(());
+        };
+        let own = agent.model.as_ref() == Some(target)
+            || agent
+                .fallbacks
+                .iter()
+                .flatten()
+                .any(|model| model == target);
+        if own {
+            return Ok(());
+        }
+        match &agent.models {
+            Some(patterns) if patterns.iter().any(|pattern| pattern.matches(target)) => Ok(()),
+            Some(_) => Err(ModelRefused::NotListed {
+                agent: agent.id.clone(),
+                index,
+                model: target.to_string(),
+            }),
+            None => {
+                let default = self.primary.as_ref() == Some(target)
+                    || self.fallbacks.iter().any(|model| model == target);
+                if local || default {
+                    Ok(())
+                } else {
+                    Err(ModelRefused::CloudNotNamed {
+                        agent: agent.id.clone(),
+                        index,
+                        model: target.to_string(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Whether the configuration names `target` anywhere a request may reach it by: a
+    /// provider's list, an alias, the primary, the fallbacks, an agent's model, fallbacks or
+    /// `models` (a `provider/*` entry names none in particular).
+    pub fn names_model(&self, target: &ModelRef) -> bool {
+        let listed = self
+            .providers
+            .get(&target.provider)
+            .is_some_and(|provider| provider.model(&target.model).is_some());
+        listed
+            || self.aliases.values().any(|model| model == target)
+            || self.primary.as_ref() == Some(target)
+            || self.fallbacks.iter().any(|model| model == target)
+            || self.agents.iter().any(|agent| {
+                agent.model.as_ref() == Some(target)
+                    || agent
+                        .fallbacks
+                        .iter()
+                        .flatten()
+                        .any(|model| model == target)
+                    || agent
+                        .models
+                        .iter()
+                        .flatten()
+                        .any(|pattern| *pattern == ModelPattern::Model(target.clone()))
+            })
+    }
+
     /// Resolves what a client or the config names a model by: an alias (any case) or a
     /// `provider/model-id` reference whose provider exists.
     pub fn resolve_model(&self, name: &str) -> Result<ModelRef, UnknownModel> {
@@ -170,8 +252,12 @@ pub(crate) fn resolve_model(
             .map(|found| format!("{found}/{}", reference.model)),
         });
     };
-    // A provider that lists no models serves whatever its backend has.
-    if !provider.models.is_empty() && !provider.models.iter().any(|m| m.id == reference.model) {
+    // A provider that lists no models serves whatever its backend has, as far as the
+    // configuration goes (what a request may name is `Config::names_model`'s to say).
+    if !provider.models.is_empty()
+        && !provider.any_model
+        && !provider.models.iter().any(|m| m.id == reference.model)
+    {
         return Err(UnknownModel::UnknownModelId {
             provider: reference.provider.clone(),
             model: reference.model.clone(),
@@ -194,12 +280,80 @@ pub struct Provider {
     pub base_url: String,
     pub api_key: Option<SecretRef>,
     pub models: Vec<ModelFile>,
+    /// Requests may name model ids it does not list.
+    pub any_model: bool,
 }
 
 impl Provider {
     pub fn model(&self, id: &str) -> Option<&ModelFile> {
         self.models.iter().find(|model| model.id == id)
     }
+
+    /// Whether the provider runs on this machine or the local network — no paid key is spent
+    /// on it: its base URL's host is `localhost`, a `.local` name, or a loopback, private or
+    /// link-local address. Anything else is a cloud provider.
+    pub fn is_local(&self) -> bool {
+        let Ok(url) = url::Url::parse(&self.base_url) else {
+            return false;
+        };
+        match url.host() {
+            Some(url::Host::Domain(name)) => {
+                let name = name.trim_end_matches('.').to_ascii_lowercase();
+                name == "localhost" || name.ends_with(".local")
+            }
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+            Some(url::Host::Ipv6(ip)) => {
+                ip.is_loopback()
+                    || ip.is_unique_local()
+                    || ip.is_unicast_link_local()
+                    || ip
+                        .to_ipv4_mapped()
+                        .is_some_and(|v4| v4.is_loopback() || v4.is_private())
+            }
+            None => false,
+        }
+    }
+}
+
+/// An entry of an agent's `models`: one model, or every model of a provider (`provider/*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelPattern {
+    Model(ModelRef),
+    Provider(String),
+}
+
+impl ModelPattern {
+    pub fn matches(&self, target: &ModelRef) -> bool {
+        match self {
+            ModelPattern::Model(model) => model == target,
+            ModelPattern::Provider(provider) => *provider == target.provider,
+        }
+    }
+}
+
+/// Why a caller may not use a model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelRefused {
+    #[error(
+        "`{model}` is a cloud model, and a caller without a client token reaches local models only; send a client's token (`hearth token show --client NAME`)"
+    )]
+    AnonymousCloud { model: String },
+    #[error(
+        "agent `{agent}` may not use `{model}`: it is not in the agent's `models` (agents[{index}].models)"
+    )]
+    NotListed {
+        agent: String,
+        index: usize,
+        model: String,
+    },
+    #[error(
+        "agent `{agent}` may not use the cloud model `{model}`: an agent reaches the cloud models the configuration names as defaults, or those in its `models` (agents[{index}].models)"
+    )]
+    CloudNotNamed {
+        agent: String,
+        index: usize,
+        model: String,
+    },
 }
 
 /// One agent persona.
@@ -210,6 +364,8 @@ pub struct Agent {
     pub workspace: PathBuf,
     pub model: Option<ModelRef>,
     pub fallbacks: Option<Vec<ModelRef>>,
+    /// The models its callers may name; `None`: local ones and the configured defaults.
+    pub models: Option<Vec<ModelPattern>>,
     pub policy: ToolPolicy,
 }
 

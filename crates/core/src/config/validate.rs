@@ -13,11 +13,11 @@ use std::{
 use serde_json::Value;
 
 use super::{
-    diagnostic::{Diagnostic, JsonPath, did_you_mean},
+    diagnostic::{Diagnostic, JsonPath, did_you_mean, nearest},
     file::{AgentFile, BindingFile, ConfigFile, Profile, ServiceDriver, ToolsFile},
     model::{
-        Agent, AnonymousAgent, Binding, Client, Config, Gateway, Match, ModelRef, Provider,
-        Timeouts, UnknownModel, resolve_model,
+        Agent, AnonymousAgent, Binding, Client, Config, Gateway, Match, ModelPattern, ModelRef,
+        Provider, Timeouts, UnknownModel, resolve_model,
     },
     schema::json_schema,
     shape,
@@ -328,6 +328,7 @@ impl Checker<'_> {
                     base_url: base_url.unwrap_or_default(),
                     api_key,
                     models: provider.models.clone(),
+                    any_model: provider.any_model,
                 },
             );
         }
@@ -437,6 +438,37 @@ impl Checker<'_> {
             .collect()
     }
 
+    /// An agent's `models`: references and aliases as elsewhere, and `provider/*`.
+    fn model_patterns(
+        &mut self,
+        providers: &BTreeMap<String, Provider>,
+        aliases: &BTreeMap<String, ModelRef>,
+        names: &[String],
+        path: &JsonPath,
+    ) -> Vec<ModelPattern> {
+        let mut patterns = Vec::new();
+        for (index, name) in names.iter().enumerate() {
+            let here = path.index(index);
+            if let Some(provider) = name.strip_suffix("/*") {
+                if providers.contains_key(provider) {
+                    patterns.push(ModelPattern::Provider(provider.to_owned()));
+                } else {
+                    let mut diagnostic = Diagnostic::error(
+                        here,
+                        format!("`{name}` names provider `{provider}`, which is not configured"),
+                    );
+                    if let Some(found) = nearest(provider, providers.keys().map(String::as_str)) {
+                        diagnostic = diagnostic.with_hint(format!("did you mean `{found}/*`?"));
+                    }
+                    self.push(diagnostic);
+                }
+            } else if let Some(model) = self.model_ref(providers, aliases, name, &here) {
+                patterns.push(ModelPattern::Model(model));
+            }
+        }
+        patterns
+    }
+
     fn agents(
         &mut self,
         file: &ConfigFile,
@@ -453,6 +485,7 @@ impl Checker<'_> {
                 workspace: None,
                 model: None,
                 fallbacks: None,
+                models: None,
                 tools: ToolsFile::default(),
             }];
             &implicit
@@ -489,6 +522,10 @@ impl Checker<'_> {
                 .fallbacks
                 .as_ref()
                 .map(|names| self.model_list(providers, aliases, names, &here.key("fallbacks")));
+            let models = agent
+                .models
+                .as_ref()
+                .map(|names| self.model_patterns(providers, aliases, names, &here.key("models")));
             let (policy, diagnostics) = ToolPolicy::compile(&agent.tools, &here.key("tools"));
             self.found.extend(diagnostics);
             // A policy with errors is reported above; the agent still counts for the
@@ -507,6 +544,7 @@ impl Checker<'_> {
                     workspace: workspace.unwrap_or_default(),
                     model,
                     fallbacks,
+                    models,
                     policy,
                 });
             }

@@ -731,6 +731,7 @@ impl Importer {
                 base_url: base_url.to_owned(),
                 api_key,
                 models,
+                any_model: false,
             },
         );
     }
@@ -1260,6 +1261,7 @@ impl Importer {
             workspace: None,
             model: None,
             fallbacks: None,
+            models: None,
             tools: ToolsFile::default(),
         };
         if let Some(field) = obj.take(&["name", "label", "display_name", "displayName"]) {

@@ -41,7 +41,7 @@ async fn handle(
     let config = &runtime.config;
     let mut request: EmbeddingsRequest = from_json(&body).map_err(GatewayError::invalid_body)?;
     let route = route_caller(config, &caller, &headers);
-    let target = choose_model(config, &route, &request.model)?;
+    let target = choose_model(config, &route, &caller, &request.model)?;
     let backend =
         runtime
             .backends

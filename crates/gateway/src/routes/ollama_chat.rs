@@ -165,7 +165,7 @@ fn load(
     let runtime = gateway.runtime();
     let config = &runtime.config;
     let route = pipeline::route_caller(config, caller, headers);
-    let target = pipeline::choose_model(config, &route, &request.model)?;
+    let target = pipeline::choose_model(config, &route, caller, &request.model)?;
     if !runtime.backends.contains_key(&target.provider) {
         let api = config
             .providers

@@ -189,6 +189,7 @@ mod tests {
             base_url: "http://127.0.0.1:11434".to_owned(),
             api_key: None,
             models,
+            any_model: false,
         }
     }
 

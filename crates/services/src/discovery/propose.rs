@@ -680,6 +680,7 @@ fn provider_file(api: Api, base_url: String, models: Vec<ModelFile>) -> Provider
         base_url,
         api_key: None,
         models,
+        any_model: false,
     }
 }
 
