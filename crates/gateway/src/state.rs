@@ -172,7 +172,10 @@ fn backends(
     warnings: &mut Vec<Diagnostic>,
     api_key: impl Fn(&SecretRef) -> Result<Secret<String>, String>,
 ) -> Result<BTreeMap<String, Backend>, RuntimeError> {
+    // No redirects: a provider's key goes only where its `baseUrl` says (reqwest would carry
+    // `x-api-key` to another host), and a model API that redirects is answered as an error.
     let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(config.gateway.timeouts.connect)
         .pool_idle_timeout(std::time::Duration::from_secs(90))
         .build()

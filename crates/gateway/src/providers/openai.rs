@@ -201,9 +201,66 @@ impl OpenAiCompletions {
     }
 }
 
+/// The fields beyond OpenAI's that a client may send on to an OpenAI-compatible server: the
+/// sampling knobs llama-server, mlx_lm.server, vLLM and LM Studio read. Anything else is
+/// dropped — `n_predict`, `max_new_tokens`, `min_tokens` or `ignore_eos` would get around the
+/// output clamp (`maxTokens`), and the chat template's variables are Hearth's to set.
+const PASSED_EXTRAS: [&str; 21] = [
+    "top_k",
+    "min_p",
+    "typical_p",
+    "tfs_z",
+    "repeat_penalty",
+    "repetition_penalty",
+    "repeat_last_n",
+    "presence_penalty",
+    "frequency_penalty",
+    "mirostat",
+    "mirostat_tau",
+    "mirostat_eta",
+    "dry_multiplier",
+    "dry_base",
+    "dry_allowed_length",
+    "xtc_probability",
+    "xtc_threshold",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "parallel_tool_calls",
+];
+
+/// Keeps only [`PASSED_EXTRAS`] of the client's extra fields, and of `chat_template_kwargs`
+/// only `enable_thinking` (a boolean: how clients switch a model's thinking).
+fn keep_known_extras(request: &mut ChatCompletionRequest) {
+    let thinking = request
+        .extra
+        .get("chat_template_kwargs")
+        .and_then(|kwargs| kwargs.get("enable_thinking"))
+        .and_then(Value::as_bool);
+    let dropped: Vec<String> = request
+        .extra
+        .keys()
+        .filter(|key| !PASSED_EXTRAS.contains(&key.as_str()))
+        .cloned()
+        .collect();
+    for key in &dropped {
+        request.extra.remove(key);
+    }
+    if !dropped.is_empty() {
+        tracing::debug!(fields = ?dropped, "request fields not passed to the backend");
+    }
+    if let Some(thinking) = thinking {
+        request.extra.insert(
+            "chat_template_kwargs".to_owned(),
+            json!({ "enable_thinking": thinking }),
+        );
+    }
+}
+
 /// Per-model parameters from the config fill what the client left unset. `think` goes to the
 /// chat template, which is how llama-server and mlx_lm.server switch thinking.
 fn apply_params(request: &mut ChatCompletionRequest, params: &ModelParams) {
+    keep_known_extras(request);
     if request.temperature.is_none() {
         request.temperature = params.temperature;
     }
