@@ -19,7 +19,9 @@
 //!   is a configuration error.
 //! - **Patterns.** `*` stands for any run of characters, anywhere (`web_*`, `*shell*`, `*`).
 //!   A pattern is matched against the lowercase name with `-` read as `_`, and covers a
-//!   family when it matches any of the family's names: `*shell*` denies `bash` too.
+//!   family when it matches any of the family's names: `*shell*` denies `bash` too. A `deny`
+//!   pattern also covers every other spelling of a name it matches, since those are one name:
+//!   `vault_*` denies `VaultRead` and `vaultread` as it denies `vault_read`.
 //!
 //! Profiles follow OpenClaw's: `minimal` is `session_status`; `messaging` is
 //! `group:messaging` and the session tools that read and send; `coding` is `group:fs`,
@@ -161,6 +163,19 @@ impl Entry {
                 })
             }
         }
+    }
+
+    /// How this `deny` entry covers `tool`, if it does. A pattern also covers the tool when it
+    /// matches another spelling of its name (`vault_*` and `VaultRead`, which is `vault_read`):
+    /// compared without `_` and `-` on both sides, as names are. Only for `deny`, where covering
+    /// more is the safe side.
+    fn covers_denying(&self, tool: &Subject) -> Option<Via> {
+        self.covers(tool).or_else(|| match &self.matcher {
+            Matcher::Pattern(pattern) => {
+                names::glob(&names::key_pattern(pattern), &tool.key).then_some(Via::Pattern)
+            }
+            Matcher::Group(_) | Matcher::Name { .. } => None,
+        })
     }
 }
 
@@ -493,7 +508,7 @@ impl ToolPolicy {
 
     fn denied(&self, tool: &Subject) -> Option<Rule> {
         self.deny.iter().find_map(|entry| {
-            let via = entry.covers(tool)?;
+            let via = entry.covers_denying(tool)?;
             Some(Rule::Deny {
                 index: entry.index,
                 entry: entry.text.clone(),
@@ -562,7 +577,9 @@ impl ToolPolicy {
     }
 
     fn denying(&self, tool: &Subject) -> Option<&Entry> {
-        self.deny.iter().find(|entry| entry.covers(tool).is_some())
+        self.deny
+            .iter()
+            .find(|entry| entry.covers_denying(tool).is_some())
     }
 }
 
@@ -756,6 +773,36 @@ mod tests {
             expect![[r#"
                 `read` is denied by deny[0] `*`.
                 `anything` is denied by deny[0] `*`.
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_deny_pattern_covers_every_spelling_of_a_name_it_matches() {
+        // Found by the policy leak test: `vault_*` denied `vault_read` but not `VaultRead` or
+        // `vaultread`, which name the same tool (names ignore case, `-` and `_`).
+        check(
+            r#"{"deny": ["vault_*", "*-secret"]}"#,
+            "vault_read VaultRead vaultread VAULT-READ ＶａｕｌｔＲｅａｄ vault getSecret get_secret secret",
+            expect![[r#"
+                `vault_read` is denied by deny[0] `vault_*`.
+                `VaultRead` is denied by deny[0] `vault_*`.
+                `vaultread` is denied by deny[0] `vault_*`.
+                `VAULT-READ` is denied by deny[0] `vault_*`.
+                `ＶａｕｌｔＲｅａｄ` is denied by deny[0] `vault_*`.
+                `vault` is allowed by default (no profile and no allow-list).
+                `getSecret` is denied by deny[1] `*-secret`.
+                `get_secret` is denied by deny[1] `*-secret`.
+                `secret` is allowed by default (no profile and no allow-list).
+            "#]],
+        );
+        // An allow pattern stays as strict as it was written.
+        check(
+            r#"{"allow": ["web_*"]}"#,
+            "web_search website",
+            expect![[r#"
+                `web_search` is allowed by allow[0] `web_*`.
+                `website` is not allowed: it is not in the allow-list.
             "#]],
         );
     }

@@ -63,8 +63,34 @@ pub(crate) fn key(name: &str) -> String {
         .collect()
 }
 
-/// Whether `pattern` (in [`snake`] form, `*` for any run of characters) matches all of
-/// `text`. A `*` inside `text` is an ordinary character, which makes this also answer
+/// In a pattern, one character, whatever it is. Never in a name or a [`snake`] pattern: [`fold`]
+/// drops control characters.
+const ANY_ONE: u8 = 0;
+
+/// A [`snake`] pattern in the form names compare in ([`key`]): without `_`, and a `*` that had
+/// a `_` beside it must match at least one character, so `vault_*` covers `vaultread` but not
+/// `vault`.
+pub(crate) fn key_pattern(snake: &str) -> String {
+    let chars: Vec<char> = snake.chars().collect();
+    let mut pattern = String::new();
+    for (at, &c) in chars.iter().enumerate() {
+        match c {
+            '_' => {}
+            '*' => {
+                let beside = (at > 0 && chars[at - 1] == '_') || chars.get(at + 1) == Some(&'_');
+                if beside {
+                    pattern.push(char::from(ANY_ONE));
+                }
+                pattern.push('*');
+            }
+            other => pattern.push(other),
+        }
+    }
+    pattern
+}
+
+/// Whether `pattern` (in [`snake`] or [`key_pattern`] form, `*` for any run of characters)
+/// matches all of `text`. A `*` inside `text` is an ordinary character, which makes this also answer
 /// "does pattern A cover every name pattern B can match" when B is passed as `text`.
 pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     let (pattern, text) = (pattern.as_bytes(), text.as_bytes());
@@ -78,7 +104,8 @@ pub(crate) fn glob(pattern: &str, text: &str) -> bool {
                 star = Some((p, t));
                 p += 1;
             }
-            Some(&c) if c == text[t] => {
+            // ANY_ONE takes one byte; the `*` after it takes the rest of a wide character.
+            Some(&c) if c == text[t] || c == ANY_ONE => {
                 p += 1;
                 t += 1;
             }
@@ -152,6 +179,25 @@ mod tests {
         ];
         for (pattern, text, expected) in cases {
             assert_eq!(glob(pattern, text), expected, "{pattern} vs {text}");
+        }
+        // Patterns in the form names compare in.
+        let cases = [
+            ("vault_*", "vaultread", true),
+            ("vault_*", "vault", false),
+            ("*_secret", "getsecret", true),
+            ("*_secret", "secret", false),
+            ("*shell*", "myshelltool", true),
+            ("*shell*", "shell", true),
+            ("web_*_tool", "webxtool", true),
+            ("web_*_tool", "webtool", false),
+            ("vault_*", "vaulté", true),
+        ];
+        for (pattern, text, expected) in cases {
+            assert_eq!(
+                glob(&key_pattern(pattern), text),
+                expected,
+                "{pattern} vs {text}"
+            );
         }
     }
 }
