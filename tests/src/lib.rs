@@ -101,8 +101,14 @@ pub struct LlamaServer {
 impl LlamaServer {
     /// SmolLM2-135M-Instruct with the tool-capable chat template, served as `smollm2`.
     pub fn smollm2() -> LlamaServer {
+        LlamaServer::smollm2_on(free_port())
+    }
+
+    /// [`LlamaServer::smollm2`] on `port` (a server started again where the last one was).
+    pub fn smollm2_on(port: u16) -> LlamaServer {
         let template = provisioned("HEARTH_TOOL_TEMPLATE");
-        LlamaServer::start(
+        LlamaServer::start_on(
+            port,
             &provisioned("HEARTH_MODEL_SMOLLM2"),
             "smollm2",
             &["--jinja", "--chat-template-file", &template],
@@ -110,10 +116,13 @@ impl LlamaServer {
     }
 
     pub fn start(model: &str, alias: &str, extra: &[&str]) -> LlamaServer {
+        LlamaServer::start_on(free_port(), model, alias, extra)
+    }
+
+    pub fn start_on(port: u16, model: &str, alias: &str, extra: &[&str]) -> LlamaServer {
         let binary = provisioned("HEARTH_LLAMA_SERVER");
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("llama-server.log");
-        let port = free_port();
         let port_text = port.to_string();
         let mut args = vec![
             "-m",

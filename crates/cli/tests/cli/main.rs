@@ -13,6 +13,7 @@
 mod support;
 
 mod bench;
+mod chaos;
 mod config;
 mod crash_safety;
 mod model_switching;

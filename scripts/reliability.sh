@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The reliability suite's long runs (issue 14), one after the other; `cargo test` (and so CI)
+# runs a short version of each. Every part prints its figures; README's "Reliability" section
+# carries the last ones.
+#
+#   the policy leak test   10,000 randomised requests over four client APIs (scripts/leak.sh)
+#   chaos, backends        100 llama-servers killed (SIGKILL) mid-stream behind one gateway
+#   chaos, saves           hearth serve killed during 1,000 acknowledged configuration edits,
+#                          and the responses it stores meanwhile
+#
+# Usage: scripts/reliability.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n==> %s\n' "$*"; }
+
+# The chaos runs use the llama-server and model scripts/provision.sh installs (cached).
+bash scripts/provision.sh
+
+say "the policy leak test: 10,000 requests"
+bash scripts/leak.sh 10000
+
+say "chaos: 100 backends killed mid-stream"
+HEARTH_CHAOS_KILLS=100 cargo test --locked -p hearth-e2e --test chaos_backends -- --nocapture
+
+say "chaos: hearth serve killed during 1,000 configuration edits and the responses it stores"
+HEARTH_CHAOS_SAVES=1000 cargo test --locked -p hearth --test cli chaos:: -- --nocapture
