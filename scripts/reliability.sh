@@ -7,6 +7,7 @@
 #   chaos, backends        100 llama-servers killed (SIGKILL) mid-stream behind one gateway
 #   chaos, saves           hearth serve killed during 1,000 acknowledged configuration edits,
 #                          and the responses it stores meanwhile
+#   chaos, switches        30 model switches whose servers are killed half-way
 #
 # Usage: scripts/reliability.sh
 set -euo pipefail
@@ -24,4 +25,7 @@ say "chaos: 100 backends killed mid-stream"
 HEARTH_CHAOS_KILLS=100 cargo test --locked -p hearth-e2e --test chaos_backends -- --nocapture
 
 say "chaos: hearth serve killed during 1,000 configuration edits and the responses it stores"
-HEARTH_CHAOS_SAVES=1000 cargo test --locked -p hearth --test cli chaos:: -- --nocapture
+HEARTH_CHAOS_SAVES=1000 cargo test --locked -p hearth --test cli chaos::a_gateway -- --nocapture
+
+say "chaos: 30 model switches whose servers are killed half-way"
+HEARTH_CHAOS_SWITCHES=30 cargo test --locked -p hearth --test cli chaos::a_switch -- --nocapture

@@ -219,3 +219,183 @@ async fn a_gateway_killed_while_it_saves_loses_nothing_it_acknowledged_and_tears
         seen.responses.len()
     );
 }
+
+fn switches() -> usize {
+    std::env::var("HEARTH_CHAOS_SWITCHES")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(3)
+}
+
+/// The ports of the llama-servers alive now (not zombies), read from `/proc`: which of `ports`
+/// a server of `program` listens on.
+fn servers_alive(program: &str, ports: &[u16]) -> Vec<u16> {
+    let mut alive = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let dir = entry.path();
+        let Ok(command) = std::fs::read(dir.join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = command
+            .split(|byte| *byte == 0)
+            .map(|arg| String::from_utf8_lossy(arg).into_owned())
+            .collect();
+        if args.first().map(String::as_str) != Some(program) {
+            continue;
+        }
+        let zombie = std::fs::read_to_string(dir.join("stat"))
+            .is_ok_and(|stat| stat.split_whitespace().nth(2) == Some("Z"));
+        let port = args
+            .windows(2)
+            .find(|pair| pair[0] == "--port")
+            .and_then(|pair| pair[1].parse::<u16>().ok());
+        if let Some(port) = port.filter(|port| ports.contains(port) && !zombie) {
+            alive.push(port);
+        }
+    }
+    alive
+}
+
+/// A switch (`hearth model use`) whose servers are killed (SIGKILL) half-way — the new one
+/// while it starts, the new one while it warms up, the old one while it is stopped, by turns —
+/// must complete or roll back: the primary and the running service agree afterwards, and at no
+/// moment (sampled every 20 ms from `/proc`) do both models' servers run at once.
+#[test]
+fn a_switch_whose_servers_are_killed_completes_or_rolls_back_never_two_resident() {
+    use crate::real::{Serve, llama_service, service, services, wait_running};
+    use hearth_e2e::provisioned;
+    use std::io::BufRead as _;
+
+    let hearth = Hearth::new("chaos-switch");
+    let gateway = free_port();
+    let (smol_port, gemma_port) = (free_port(), free_port());
+    let document = json!({
+        "providers": {
+            "smol": { "api": "openai-completions", "baseUrl": format!("http://127.0.0.1:{smol_port}/v1"),
+                      "models": [{ "id": "smollm2", "contextWindow": 2048 }] },
+            "gemma": { "api": "openai-completions", "baseUrl": format!("http://127.0.0.1:{gemma_port}/v1"),
+                       "models": [{ "id": "gemma3-270m", "contextWindow": 2048 }] }
+        },
+        "models": { "primary": "smol/smollm2" },
+        "agents": [{ "id": "main", "workspace": hearth.root().join("agents/main") }],
+        "gateway": { "port": gateway },
+        "services": {
+            "smol": llama_service(&provisioned("HEARTH_MODEL_SMOLLM2"), "smollm2", smol_port, "smol"),
+            "gemma": llama_service(&provisioned("HEARTH_MODEL_GEMMA270M"), "gemma3-270m", gemma_port, "gemma")
+        }
+    });
+    hearth.write_config(&serde_json::to_string_pretty(&document).unwrap());
+    // Creates the admin token the CLI's admin calls use.
+    hearth.run(&["token", "show"]).assert_code(0);
+    let _serve = Serve(
+        hearth
+            .command(&["serve"])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_running(&hearth, "smol", None);
+    let program = provisioned("HEARTH_LLAMA_SERVER");
+    let ports = [smol_port, gemma_port];
+    let (mut completed, mut rolled_back, mut most_at_once) = (0, 0, 0);
+    for round in 0..switches() {
+        let saved: Value = serde_json::from_str(&hearth.config_text()).unwrap();
+        let (old, new) = if saved["models"]["primary"] == "smol/smollm2" {
+            ("smol", "gemma")
+        } else {
+            ("gemma", "smol")
+        };
+        let target = format!(
+            "{new}/{}",
+            if new == "smol" {
+                "smollm2"
+            } else {
+                "gemma3-270m"
+            }
+        );
+        let (step, victim) = match round % 3 {
+            0 => (format!("start service {new}"), new),
+            1 => (format!("warm up {target}"), new),
+            _ => (format!("stop service {old}"), old),
+        };
+        let old_pid = service(&services(&hearth), old)["pid"].as_u64();
+        let mut switch = hearth.command(&["model", "use", &target]).spawn().unwrap();
+        let stdout = std::io::BufReader::new(switch.stdout.take().unwrap());
+        let sampler = {
+            let (program, done) = (program.clone(), Arc::new(Mutex::new(false)));
+            let stop = done.clone();
+            let handle = std::thread::spawn(move || {
+                let mut most = 0;
+                while !*stop.lock().unwrap() {
+                    most = most.max(servers_alive(&program, &ports).len());
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                most
+            });
+            (done, handle)
+        };
+        let mut transcript = Vec::new();
+        let mut killed = false;
+        for line in stdout.lines().map_while(Result::ok) {
+            if !killed && line.contains(&step) {
+                // The victim's pid: the old one's is known; the new one's once it has one.
+                let deadline = Instant::now() + Duration::from_secs(60);
+                let pid = loop {
+                    let pid = if victim == old {
+                        old_pid
+                    } else {
+                        service(&services(&hearth), new)["pid"].as_u64()
+                    };
+                    if pid.is_some() || Instant::now() > deadline {
+                        break pid;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                };
+                if let Some(pid) = pid {
+                    let _ = std::process::Command::new("kill")
+                        .args(["-9", &pid.to_string()])
+                        .status();
+                    killed = true;
+                }
+            }
+            transcript.push(line);
+        }
+        let mut errors = String::new();
+        std::io::Read::read_to_string(&mut switch.stderr.take().unwrap(), &mut errors).unwrap();
+        let status = switch.wait().unwrap();
+        let transcript = format!("{}\n{errors}", transcript.join("\n"));
+        // Settled: one server runs, the primary's.
+        let saved: Value = serde_json::from_str(&hearth.config_text()).unwrap();
+        let primary = saved["models"]["primary"].as_str().unwrap().to_owned();
+        let resident = primary.split('/').next().unwrap().to_owned();
+        let other = if resident == "smol" { "gemma" } else { "smol" };
+        wait_running(&hearth, &resident, None);
+        *sampler.0.lock().unwrap() = true;
+        let most = sampler.1.join().unwrap();
+        most_at_once = most_at_once.max(most);
+        let list = services(&hearth);
+        assert_eq!(
+            service(&list, other)["state"],
+            "stopped",
+            "round {round} (killed {victim} at `{step}`: {killed}): {list:?}\n{transcript}"
+        );
+        assert!(
+            most <= 1,
+            "round {round}: both servers ran at once\n{transcript}"
+        );
+        if status.success() {
+            assert_eq!(primary, target, "round {round}: {transcript}");
+            completed += 1;
+        } else {
+            assert!(
+                transcript.contains("rolled back") && resident == old,
+                "round {round}: a failed switch that did not roll back:\n{transcript}"
+            );
+            rolled_back += 1;
+        }
+    }
+    println!(
+        "chaos: {} switches with a server killed half-way: {completed} completed, {rolled_back} rolled back, never two models' servers at once (at most {most_at_once})",
+        completed + rolled_back
+    );
+}
