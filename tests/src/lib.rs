@@ -89,6 +89,35 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// Waits (up to 5 s) until something accepts connections on the loopback `port`: a server
+/// the test just started.
+pub fn wait_listening(port: u16) {
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nothing listens on 127.0.0.1:{port} after 5 s");
+}
+
+/// The last server-sent event of a stream's `text`: its `event:` name (empty when it has
+/// none) and its `data:` as JSON (`null` when it is not).
+pub fn last_sse_event(text: &str) -> (String, Value) {
+    let block = text.trim_end().rsplit("\n\n").next().unwrap_or_default();
+    let name = block
+        .lines()
+        .find_map(|line| line.strip_prefix("event: "))
+        .unwrap_or_default()
+        .to_owned();
+    let data = block
+        .lines()
+        .find_map(|line| line.strip_prefix("data: "))
+        .and_then(|data| serde_json::from_str(data).ok())
+        .unwrap_or(Value::Null);
+    (name, data)
+}
+
 /// A running llama-server; killed when dropped.
 #[derive(Debug)]
 pub struct LlamaServer {

@@ -14,7 +14,10 @@ use std::{
 };
 
 use futures_util::StreamExt;
-use hearth_e2e::{APP_TOKEN, Hearth, LlamaServer, free_port, provisioned, two_agents};
+use hearth_e2e::{
+    APP_TOKEN, Hearth, LlamaServer, free_port, last_sse_event, provisioned, two_agents,
+    wait_listening,
+};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,21 +111,6 @@ async fn cut_stream(path: &str, body: Value, flowing: &str) -> (String, Hearth) 
     (text, hearth)
 }
 
-/// The last server-sent event of `text`: its `event:` name and its data.
-fn last_event(text: &str) -> (String, Value) {
-    let block = text.trim_end().rsplit("\n\n").next().unwrap();
-    let name = block
-        .lines()
-        .find_map(|line| line.strip_prefix("event: "))
-        .unwrap_or_default()
-        .to_owned();
-    let data = block
-        .lines()
-        .find_map(|line| line.strip_prefix("data: "))
-        .unwrap();
-    (name, serde_json::from_str(data).unwrap())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_responses_stream_cut_mid_way_ends_with_response_failed() {
     let request = json!({
@@ -132,7 +120,7 @@ async fn a_responses_stream_cut_mid_way_ends_with_response_failed() {
         "stream": true
     });
     let (text, hearth) = cut_stream("/v1/responses", request, "response.output_text.delta").await;
-    let (name, event) = last_event(&text);
+    let (name, event) = last_sse_event(&text);
     assert_eq!(name, "response.failed", "{text}");
     assert_eq!(event["response"]["status"], "failed");
     let message = event["response"]["error"]["message"].as_str().unwrap();
@@ -158,7 +146,7 @@ async fn a_messages_stream_cut_mid_way_ends_with_an_anthropic_error_event() {
         "stream": true
     });
     let (text, _hearth) = cut_stream("/v1/messages", request, "text_delta").await;
-    let (name, event) = last_event(&text);
+    let (name, event) = last_sse_event(&text);
     assert_eq!(name, "error", "{text}");
     assert_eq!(event["type"], "error");
     assert_eq!(event["error"]["type"], "api_error");
@@ -203,12 +191,7 @@ impl NotAModelServer {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_listening(port);
         NotAModelServer { child, port }
     }
 }
@@ -306,12 +289,7 @@ async fn a_backend_answer_of_hundreds_of_megabytes_is_cut_off_with_a_502_naming_
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_listening(port);
         let base = format!("http://127.0.0.1:{port}/v1");
         let hearth = Hearth::start(|dir| two_agents(&base, dir)).await;
         let response = reqwest::Client::new()

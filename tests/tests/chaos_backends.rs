@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use hearth_e2e::{APP_TOKEN, Hearth, LlamaServer, free_port, two_agents};
+use hearth_e2e::{APP_TOKEN, Hearth, LlamaServer, free_port, last_sse_event, two_agents};
 use serde_json::{Value, json};
 
 const PROMPT: &str = "Write a very long story about a lighthouse keeper and the sea.";
@@ -23,22 +23,6 @@ struct Api {
     failed: fn(&str) -> bool,
 }
 
-/// The last server-sent event of `text`: its `event:` name and its data.
-fn last_event(text: &str) -> (String, Value) {
-    let block = text.trim_end().rsplit("\n\n").next().unwrap_or_default();
-    let name = block
-        .lines()
-        .find_map(|line| line.strip_prefix("event: "))
-        .unwrap_or_default()
-        .to_owned();
-    let data = block
-        .lines()
-        .find_map(|line| line.strip_prefix("data: "))
-        .and_then(|data| serde_json::from_str(data).ok())
-        .unwrap_or(Value::Null);
-    (name, data)
-}
-
 fn apis() -> [Api; 4] {
     [
         Api {
@@ -47,7 +31,7 @@ fn apis() -> [Api; 4] {
                           "messages": [{ "role": "user", "content": PROMPT }] }),
             flowing: "\"content\"",
             failed: |text| {
-                !text.contains("[DONE]") && last_event(text).1["error"]["message"].is_string()
+                !text.contains("[DONE]") && last_sse_event(text).1["error"]["message"].is_string()
             },
         },
         Api {
@@ -55,7 +39,7 @@ fn apis() -> [Api; 4] {
             body: json!({ "model": "small", "stream": true, "max_output_tokens": 400, "input": PROMPT }),
             flowing: "response.output_text.delta",
             failed: |text| {
-                last_event(text).0 == "response.failed" && !text.contains("response.completed")
+                last_sse_event(text).0 == "response.failed" && !text.contains("response.completed")
             },
         },
         Api {
@@ -63,7 +47,7 @@ fn apis() -> [Api; 4] {
             body: json!({ "model": "small", "stream": true, "max_tokens": 400,
                           "messages": [{ "role": "user", "content": PROMPT }] }),
             flowing: "text_delta",
-            failed: |text| last_event(text).0 == "error" && !text.contains("message_stop"),
+            failed: |text| last_sse_event(text).0 == "error" && !text.contains("message_stop"),
         },
         Api {
             path: "/api/chat",

@@ -12,10 +12,9 @@
 use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    time::Duration,
 };
 
-use hearth_e2e::{APP_TOKEN, Hearth, free_port, provisioned, two_agents};
+use hearth_e2e::{APP_TOKEN, Hearth, free_port, provisioned, two_agents, wait_listening};
 use serde_json::{Value, json};
 
 const RECORDING_SERVER: &str = r#"
@@ -71,12 +70,7 @@ impl Recorder {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_listening(port);
         Recorder {
             child,
             port,
