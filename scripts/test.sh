@@ -71,6 +71,6 @@ HOME=$keyring_home XDG_DATA_HOME=$keyring_home/data XDG_RUNTIME_DIR=$keyring_hom
 
 say "fuzzing: a smoke run of every fuzz target (scripts/fuzz.sh; the long run is the default)"
 # 15 s per target (HEARTH_FUZZ_SECONDS) after the build: catches a target that no longer
-# builds or an easy crash;
-# the figures of the long run are in the README's "Reliability" section.
+# builds or an easy crash; the figures of the long run are in the README's "Reliability"
+# section. The build's dependencies stay compiled in the provisioning cache between runs.
 bash scripts/fuzz.sh "${HEARTH_FUZZ_SECONDS:-15}"
