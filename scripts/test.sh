@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine: installs what the tests need, then runs
-# rustfmt, clippy (warnings are errors), the macOS type-check and lint (scripts/macos-check.sh)
-# and every test of the workspace.
+# rustfmt, clippy (warnings are errors), the macOS type-check and lint (scripts/macos-check.sh),
+# every test of the workspace and a short run of every fuzz target (scripts/fuzz.sh).
 #
 # Usage: scripts/test.sh            (CI's .ci/run calls exactly this)
 set -euo pipefail
@@ -39,6 +39,7 @@ fi
 
 say "cargo fmt --check"
 cargo fmt --all --check
+cargo fmt --manifest-path fuzz/Cargo.toml --check
 
 say "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -67,3 +68,9 @@ HOME=$keyring_home XDG_DATA_HOME=$keyring_home/data XDG_RUNTIME_DIR=$keyring_hom
   dbus-run-session -- sh -c '
     printf hearth-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
     exec "$0" --include-ignored' "$keyring_test"
+
+say "fuzzing: a smoke run of every fuzz target (scripts/fuzz.sh; the long run is the default)"
+# 15 s per target (HEARTH_FUZZ_SECONDS) after the build: catches a target that no longer
+# builds or an easy crash; the figures of the long run are in the README's "Reliability"
+# section. The build's dependencies stay compiled in the provisioning cache between runs.
+bash scripts/fuzz.sh "${HEARTH_FUZZ_SECONDS:-15}"

@@ -262,7 +262,14 @@ pub enum EditError {
         index: usize,
         len: usize,
     },
+    #[error("a path has at most {MAX_PATH_SEGMENTS} keys and indexes")]
+    TooDeep,
 }
+
+/// The most keys and indexes a dotted path may have. The configuration nests a few levels; the
+/// bound keeps a path from a request body (the admin API takes one) from building a document
+/// deep enough to exhaust the stack of whatever drops or saves it.
+pub const MAX_PATH_SEGMENTS: usize = 32;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -279,6 +286,9 @@ fn parse_path(text: &str) -> Result<Vec<Segment>, EditError> {
     }
     let mut expect_key = true;
     while !rest.is_empty() {
+        if segments.len() > MAX_PATH_SEGMENTS {
+            return Err(EditError::TooDeep);
+        }
         if let Some(after) = rest.strip_prefix('[') {
             let close = after.find(']').ok_or_else(bad)?;
             let inside = &after[..close];
@@ -320,6 +330,9 @@ fn parse_path(text: &str) -> Result<Vec<Segment>, EditError> {
     }
     if expect_key {
         return Err(bad());
+    }
+    if segments.len() > MAX_PATH_SEGMENTS {
+        return Err(EditError::TooDeep);
     }
     Ok(segments)
 }
@@ -364,7 +377,8 @@ pub fn set(document: &mut Value, path: &str, value: Value) -> Result<(), EditErr
     let mut current = document;
     for (depth, segment) in segments.iter().enumerate() {
         let last = depth + 1 == segments.len();
-        let here = render(&segments[..depth]);
+        // Rendered only for an error: on every step, that made a long path cost cubic time.
+        let here = || render(&segments[..depth]);
         current = match segment {
             Segment::Key(key) => {
                 if current.is_null() {
@@ -373,7 +387,7 @@ pub fn set(document: &mut Value, path: &str, value: Value) -> Result<(), EditErr
                 let found = json_kind(current);
                 let Value::Object(members) = current else {
                     return Err(EditError::NotAContainer {
-                        path: here,
+                        path: here(),
                         segment: key.clone(),
                         found,
                     });
@@ -388,14 +402,14 @@ pub fn set(document: &mut Value, path: &str, value: Value) -> Result<(), EditErr
                 let found = json_kind(current);
                 let Value::Array(items) = current else {
                     return Err(EditError::NotAContainer {
-                        path: here,
+                        path: here(),
                         segment: format!("[{index}]"),
                         found,
                     });
                 };
                 if *index > items.len() {
                     return Err(EditError::OutOfRange {
-                        path: here,
+                        path: here(),
                         index: *index,
                         len: items.len(),
                     });
@@ -526,6 +540,34 @@ mod tests {
             ]
         "#]]
         .assert_debug_eq(&text);
+    }
+
+    /// Found by fuzzing (fuzz/ `config_edit`): `set` on a path of 2,000 keys took over a second
+    /// (cubic: every step rendered the path so far for an error it might not raise), ten times
+    /// that for 4,000, and built a document deep enough to exhaust a thread's stack when it was
+    /// dropped or saved; the admin API takes a path from a request body.
+    #[test]
+    fn paths_have_a_depth_limit() {
+        let mut document = default_document();
+        let deep = format!("a{}", ".a".repeat(2000));
+        let errors = [
+            set(&mut document, &deep, json!(1)).unwrap_err(),
+            get(&document, &deep).unwrap_err(),
+            unset(&mut document, &deep).unwrap_err(),
+        ];
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        expect![[r#"
+            [
+                "a path has at most 32 keys and indexes",
+                "a path has at most 32 keys and indexes",
+                "a path has at most 32 keys and indexes",
+            ]
+        "#]]
+        .assert_debug_eq(&text);
+        assert_eq!(document, default_document());
+        let limit = format!("a{}", ".a".repeat(31));
+        set(&mut document, &limit, json!(1)).unwrap();
+        assert_eq!(get(&document, &limit).unwrap(), &json!(1));
     }
 
     #[test]

@@ -37,6 +37,11 @@ impl NdjsonSplitter {
         let mut start = 0;
         while let Some(offset) = self.buffer[self.scanned..].iter().position(|&b| b == b'\n') {
             let end = self.scanned + offset;
+            // Each line, not only what is left buffered: a long line must not pass because
+            // the chunk that brought its end also brought its newline.
+            if end - start > self.max_bytes {
+                return Err(self.too_long());
+            }
             if let Some(line) = line_of(&self.buffer[start..end])? {
                 lines.push(line);
             }
@@ -46,13 +51,18 @@ impl NdjsonSplitter {
         self.buffer.drain(..start);
         self.scanned = self.buffer.len();
         if self.buffer.len() > self.max_bytes {
-            self.buffer.clear();
-            self.scanned = 0;
-            return Err(ProtocolError::LineTooLong {
-                limit: self.max_bytes,
-            });
+            return Err(self.too_long());
         }
         Ok(lines)
+    }
+
+    /// Drops what is buffered: the body is broken from here on.
+    fn too_long(&mut self) -> ProtocolError {
+        self.buffer.clear();
+        self.scanned = 0;
+        ProtocolError::LineTooLong {
+            limit: self.max_bytes,
+        }
     }
 
     /// The end of the body: a last line without a newline, if any.
@@ -139,5 +149,19 @@ mod tests {
         );
         // Many short lines in one chunk are fine whatever the limit.
         assert_eq!(split_in(&[b"1\n2\n3\n4\n5\n6\n"], 2).unwrap().len(), 6);
+    }
+
+    /// Found by fuzzing (fuzz/ `ndjson_framing`): a line over the limit passed when its end
+    /// came in the chunk that completed it, so the same body was refused or not depending on
+    /// where the network cut it.
+    #[test]
+    fn a_long_line_is_refused_wherever_it_ends() {
+        let too_long = Err(ProtocolError::LineTooLong { limit: 8 });
+        assert_eq!(split_in(&[b"0123456789\n"], 8), too_long);
+        assert_eq!(split_in(&[b"01234", b"56789\n"], 8), too_long);
+        assert_eq!(split_in(&[b"1\n0123456789\n2\n"], 8), too_long);
+        // The limit counts the bytes before the newline, as a line still coming in is counted.
+        assert_eq!(split_in(&[b"01234567\n"], 8).unwrap(), ["01234567"]);
+        assert_eq!(split_in(&[b"0123456\r\n"], 8).unwrap(), ["0123456"]);
     }
 }
