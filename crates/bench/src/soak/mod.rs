@@ -270,6 +270,7 @@ pub fn run(
                 open_fds: proc_stat::open_fds(pid),
                 requests,
                 failed,
+                after_load: false,
             };
             progress(&sample.line());
             samples.push(sample);
@@ -328,6 +329,7 @@ pub fn run(
             open_fds: proc_stat::open_fds(pid),
             requests,
             failed,
+            after_load: true,
         });
     }
     let tally = std::mem::take(&mut *shared.tally());

@@ -19,6 +19,9 @@ pub struct Sample {
     /// Requests ended so far (whole answers and planned disconnects) and failed so far.
     pub requests: u64,
     pub failed: u64,
+    /// Taken after the load stopped (the run's last sample): idle again.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub after_load: bool,
 }
 
 impl Sample {
@@ -36,13 +39,15 @@ impl Sample {
     }
 }
 
-/// Start (the first sample after the warm-up), end and largest of one figure.
+/// Start (the first sample after the warm-up), end (the last under load) and largest of one
+/// figure, and its value once the load stopped.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Span {
     pub start: Option<u64>,
     pub end: Option<u64>,
     pub max: Option<u64>,
+    pub after_load: Option<u64>,
 }
 
 impl Span {
@@ -53,12 +58,20 @@ impl Span {
                 .iter()
                 .find(|sample| sample.seconds >= warm)
                 .and_then(&figure),
-            end: samples.last().and_then(&figure),
+            end: samples
+                .iter()
+                .rev()
+                .find(|sample| !sample.after_load)
+                .and_then(&figure),
             max: samples
                 .iter()
                 .filter(|sample| sample.seconds >= warm)
                 .filter_map(&figure)
                 .max(),
+            after_load: samples
+                .last()
+                .filter(|sample| sample.after_load)
+                .and_then(&figure),
         }
     }
 
@@ -243,19 +256,21 @@ impl SoakReport {
         };
         let _ = writeln!(
             out,
-            "\nVmRSS of hearth serve: start {}, end {}, max {}; growth end/start {}",
+            "\nVmRSS of hearth serve under load: start {}, end {}, max {}; growth end/start {}; once the load stopped {}",
             mib(self.rss.start),
             mib(self.rss.end),
             mib(self.rss.max),
-            growth(&self.rss)
+            growth(&self.rss),
+            mib(self.rss.after_load)
         );
         let _ = writeln!(
             out,
-            "open fds of hearth serve: start {}, end {}, max {}; growth end/start {}",
+            "open fds of hearth serve under load: start {}, end {}, max {}; growth end/start {}; once the load stopped {}",
             count(self.open_fds.start),
             count(self.open_fds.end),
             count(self.open_fds.max),
-            growth(&self.open_fds)
+            growth(&self.open_fds),
+            count(self.open_fds.after_load)
         );
         for hang in &self.hangs {
             let _ = writeln!(out, "HUNG: {hang}");

@@ -132,8 +132,8 @@ fn the_soak_runs_a_minute_with_restarts_and_switches() {
         "{table}"
     );
     for line in [
-        "VmRSS of hearth serve: start",
-        "open fds of hearth serve: start",
+        "VmRSS of hearth serve under load: start",
+        "open fds of hearth serve under load: start",
         "verdict: PASS",
     ] {
         assert!(table.contains(line), "the table lacks `{line}`:\n{table}");
