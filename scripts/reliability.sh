@@ -8,8 +8,10 @@
 #   chaos, saves           hearth serve killed during 1,000 acknowledged configuration edits,
 #                          and the responses it stores meanwhile
 #   chaos, switches        30 model switches whose servers are killed half-way
+#   fuzzing                every fuzz target for FUZZ_SECONDS (default 120) (scripts/fuzz.sh)
+#   soak                   30 minutes of mixed load, switches and restarts (scripts/soak.sh)
 #
-# Usage: scripts/reliability.sh
+# About an hour and a half in all. Usage: scripts/reliability.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,3 +31,9 @@ HEARTH_CHAOS_SAVES=1000 cargo test --locked -p hearth --test cli chaos::a_gatewa
 
 say "chaos: 30 model switches whose servers are killed half-way"
 HEARTH_CHAOS_SWITCHES=30 cargo test --locked -p hearth --test cli chaos::a_switch -- --nocapture
+
+say "fuzzing: every target for ${FUZZ_SECONDS:-120} s"
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-120}"
+
+say "soak: 30 minutes"
+bash scripts/soak.sh

@@ -1,6 +1,7 @@
 //! A fast OpenAI-compatible upstream for the performance benchmark (`crates/bench`): it answers
 //! `POST /v1/chat/completions` at once, plain or streamed as `chunks` content chunks `delay`
-//! apart and `data: [DONE]`, plus `GET /v1/models` and `GET /health`. The bodies follow OpenAI's
+//! apart and `data: [DONE]`, `POST /v1/embeddings` (OpenAI's example embedding, one per input),
+//! plus `GET /v1/models` and `GET /health`. The bodies follow OpenAI's
 //! published chat completion and chunk examples (id, object, created, model,
 //! system_fingerprint, choices with `logprobs: null`, usage), so a gateway in front of it does
 //! the same work it does in front of a real server — only the model's own time is gone.
@@ -46,7 +47,13 @@ pub struct Upstream {
 impl Upstream {
     /// Binds a free loopback port and serves on a thread of its own.
     pub fn start(options: UpstreamOptions) -> std::io::Result<Upstream> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        Upstream::start_at(SocketAddr::from(([127, 0, 0, 1], 0)), options)
+    }
+
+    /// Serves at `addr`: the soak test stops an upstream and starts it again on the same port
+    /// (std's listener sets SO_REUSEADDR, so the old connections' TIME_WAIT does not block it).
+    pub fn start_at(addr: SocketAddr, options: UpstreamOptions) -> std::io::Result<Upstream> {
+        let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel();
@@ -154,6 +161,17 @@ async fn answer(
                 full(StatusCode::OK, "application/json", completion(&model))
             }
         }
+        (Method::POST, "/v1/embeddings") => {
+            let Ok(bytes) = body.collect().await.map(http_body_util::Collected::to_bytes) else {
+                return Ok(error(StatusCode::BAD_REQUEST, "could not read the body"));
+            };
+            let Ok(request) = serde_json::from_slice::<Value>(&bytes) else {
+                return Ok(error(StatusCode::BAD_REQUEST, "the body is not JSON"));
+            };
+            let inputs = request["input"].as_array().map_or(1, Vec::len);
+            let model = request["model"].as_str().unwrap_or("bench");
+            full(StatusCode::OK, "application/json", embeddings(model, inputs))
+        }
         _ => error(StatusCode::NOT_FOUND, "no such route"),
     })
 }
@@ -176,6 +194,26 @@ fn completion(model: &str) -> String {
             "finish_reason": "stop"
         }],
         "usage": { "prompt_tokens": 9, "completion_tokens": 12, "total_tokens": 21 }
+    })
+    .to_string()
+}
+
+/// OpenAI's example embeddings list, the example vector once per input.
+fn embeddings(model: &str, inputs: usize) -> String {
+    let data: Vec<Value> = (0..inputs)
+        .map(|index| {
+            json!({
+                "object": "embedding",
+                "embedding": [0.002_306_425_5, -0.009_327_292, -0.002_884_222_5],
+                "index": index
+            })
+        })
+        .collect();
+    json!({
+        "object": "list",
+        "data": data,
+        "model": model,
+        "usage": { "prompt_tokens": 8, "total_tokens": 8 }
     })
     .to_string()
 }

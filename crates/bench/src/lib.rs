@@ -13,6 +13,7 @@ mod load;
 mod proc_stat;
 mod report;
 mod servers;
+pub mod soak;
 mod stats;
 
 use std::{path::PathBuf, process::Command, time::Duration};

@@ -1,4 +1,4 @@
-//! A process's resident memory and CPU time, read from `/proc` (Linux).
+//! A process's resident memory, open file descriptors and CPU time, read from `/proc` (Linux).
 
 /// `VmRSS` of `/proc/<pid>/status`, in bytes.
 pub fn rss_bytes(pid: u32) -> Option<u64> {
@@ -6,6 +6,11 @@ pub fn rss_bytes(pid: u32) -> Option<u64> {
     let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+/// The process's open file descriptors: the entries of `/proc/<pid>/fd`.
+pub fn open_fds(pid: u32) -> Option<usize> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
 }
 
 /// User plus system CPU seconds of `/proc/<pid>/stat` (fields 14 and 15, in clock ticks; the
@@ -27,5 +32,6 @@ mod tests {
         let pid = std::process::id();
         assert!(super::rss_bytes(pid).is_some_and(|rss| rss > 0));
         assert!(super::cpu_seconds(pid).is_some());
+        assert!(super::open_fds(pid).is_some_and(|fds| fds >= 3));
     }
 }

@@ -21,6 +21,8 @@ pub struct Server {
     pub name: &'static str,
     pub addr: SocketAddr,
     pub bearer: Option<String>,
+    /// Hearth's admin token (an `env:` reference in its configuration), for the admin API.
+    pub admin_token: Option<String>,
     child: Child,
     log: PathBuf,
     _dir: tempfile::TempDir,
@@ -29,6 +31,15 @@ pub struct Server {
 impl Server {
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// How it ended, when it has: the soak test watches that the gateway lives.
+    pub fn exited(&mut self) -> Option<String> {
+        match self.child.try_wait() {
+            Ok(Some(status)) => Some(status.to_string()),
+            Ok(None) => None,
+            Err(error) => Some(format!("cannot wait for it: {error}")),
+        }
     }
 
     /// The last lines of its log, for an error message.
@@ -65,6 +76,7 @@ impl Server {
             name,
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             bearer,
+            admin_token: None,
             child,
             log,
             _dir: dir,
@@ -126,26 +138,37 @@ fn free_port() -> u16 {
 }
 
 /// `hearth serve` with a configuration of two providers: `fast` (the benchmark's upstream,
-/// model `bench`) and `llama` (the real llama-server, model `smollm2`). Anonymous loopback
-/// callers are let in, as a local user's agents are; the admin token is an `env:` reference,
-/// so no secret store is touched.
+/// model `bench`) and `llama` (the real llama-server, model `smollm2`).
 pub fn hearth(binary: &Path, upstream: &str, llama: &str) -> Result<Server, BenchError> {
+    let providers = json!({
+        "fast": { "api": "openai-completions", "baseUrl": upstream,
+                  "models": [{ "id": "bench" }] },
+        "llama": { "api": "openai-completions", "baseUrl": llama,
+                   "models": [{ "id": "smollm2", "contextWindow": 4096 }] }
+    });
+    hearth_serve(binary, providers, "fast/bench")
+}
+
+/// `hearth serve` with these `providers` and `primary` model. Anonymous loopback callers are let
+/// in, as a local user's agents are; the admin token is an `env:` reference, so no secret store
+/// is touched.
+pub fn hearth_serve(
+    binary: &Path,
+    providers: serde_json::Value,
+    primary: &str,
+) -> Result<Server, BenchError> {
     let dir = tempfile::Builder::new().prefix("hearth-bench.").tempdir()?;
     let port = free_port();
     let config = dir.path().join("hearth/hearth.json");
     let document = json!({
-        "providers": {
-            "fast": { "api": "openai-completions", "baseUrl": upstream,
-                      "models": [{ "id": "bench" }] },
-            "llama": { "api": "openai-completions", "baseUrl": llama,
-                       "models": [{ "id": "smollm2", "contextWindow": 4096 }] }
-        },
-        "models": { "primary": "fast/bench" },
+        "providers": providers,
+        "models": { "primary": primary },
         "agents": [{ "id": "bench", "workspace": dir.path().join("agents/bench") }],
         "gateway": { "port": port, "adminToken": "env:HEARTH_BENCH_ADMIN_TOKEN" }
     });
     std::fs::create_dir_all(dir.path().join("hearth"))?;
     std::fs::write(&config, serde_json::to_string_pretty(&document)?)?;
+    let admin_token = random_token();
     let mut command = Command::new(binary);
     command
         .arg("serve")
@@ -157,7 +180,7 @@ pub fn hearth(binary: &Path, upstream: &str, llama: &str) -> Result<Server, Benc
             "HEARTH_KEYRING_SERVICE",
             format!("hearth-bench-{}", std::process::id()),
         )
-        .env("HEARTH_BENCH_ADMIN_TOKEN", random_token());
+        .env("HEARTH_BENCH_ADMIN_TOKEN", &admin_token);
     // Hearth logs as a user's does (`info`) and sizes its runtime as tokio does, unless the
     // caller says otherwise (to measure a setting).
     for name in ["HEARTH_LOG", "TOKIO_WORKER_THREADS"] {
@@ -166,6 +189,7 @@ pub fn hearth(binary: &Path, upstream: &str, llama: &str) -> Result<Server, Benc
         }
     }
     let mut server = Server::spawn("hearth", command, dir, port, None)?;
+    server.admin_token = Some(admin_token);
     server.wait_ready("/health", Duration::from_secs(30))?;
     Ok(server)
 }
