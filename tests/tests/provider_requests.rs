@@ -133,7 +133,8 @@ async fn fields_beyond_openais_reach_the_server_only_when_they_are_sampling_knob
             "ignore_eos": true,
             "chat_template_kwargs": { "enable_thinking": false, "add_generation_prompt": false },
             "top_k": 5,
-            "min_p": 0.05
+            "min_p": 0.05,
+            "functions": [{ "name": "get_weather", "parameters": { "type": "object" } }]
         }),
     )
     .await;
@@ -154,6 +155,10 @@ async fn fields_beyond_openais_reach_the_server_only_when_they_are_sampling_knob
         "{sent}"
     );
     assert_eq!(sent["top_k"], 5);
+    assert_eq!(
+        sent["functions"][0]["name"], "get_weather",
+        "the legacy tools pass: {sent}"
+    );
     assert_eq!(sent["min_p"], 0.05);
 }
 

@@ -201,11 +201,14 @@ impl OpenAiCompletions {
     }
 }
 
-/// The fields beyond OpenAI's that a client may send on to an OpenAI-compatible server: the
-/// sampling knobs llama-server, mlx_lm.server, vLLM and LM Studio read. Anything else is
-/// dropped — `n_predict`, `max_new_tokens`, `min_tokens` or `ignore_eos` would get around the
+/// The fields beyond the typed ones that a client may send on to an OpenAI-compatible server:
+/// OpenAI's legacy `functions` and `function_call` (already held to the agent's tool policy)
+/// and the sampling knobs llama-server, mlx_lm.server, vLLM and LM Studio read. Anything else
+/// is dropped — `n_predict`, `max_new_tokens`, `min_tokens` or `ignore_eos` would get around the
 /// output clamp (`maxTokens`), and the chat template's variables are Hearth's to set.
-const PASSED_EXTRAS: [&str; 21] = [
+const PASSED_EXTRAS: [&str; 23] = [
+    "functions",
+    "function_call",
     "top_k",
     "min_p",
     "typical_p",
